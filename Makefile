@@ -1,0 +1,40 @@
+# `make run` and `make test` set everything up on a fresh machine: the virtual environment,
+# torch (CPU build, pinned, installed first), the project with its test extras, the seeds index.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SEEDS_INDEX := index/seeds/manifest.json
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: run test lint index clean
+
+run: $(INSTALLED) $(SEEDS_INDEX)
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check qa tests benchmarks
+	$(BIN)/ruff format --check qa tests benchmarks
+
+index: $(SEEDS_INDEX)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-run only when the project's dependencies change; a second `make test` installs nothing.
+$(INSTALLED): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# An unpinned torch would pull several GB of CUDA packages: pin the CPU build first.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(SEEDS_INDEX): $(INSTALLED) $(wildcard seeds/docs/*)
+	$(BIN)/qa index seeds/docs --name seeds
+
+clean:
+	rm -rf $(VENV) index/seeds index/.seeds.*

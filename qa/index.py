@@ -1,0 +1,278 @@
+"""The index on disk: a folder of plain files, built atomically, loaded with its manifest checked.
+
+Layout of `index/NAME/` (a symlink to the version folder `.NAME.<stamp>` beside it, swapped atomically
+when a build finishes, so a failed or killed build never touches the index in use):
+
+    manifest.json     format, model and weights hash, vector size, settings, documents, counts
+    vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
+    passages.jsonl    one Passage a line
+    documents.jsonl   one Document a line (cleaned text, so citations can open the whole document)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from qa.documents import find_files, read_document
+from qa.embedding import Embedder, load_embedder
+from qa.errors import QAError
+from qa.passages import split_passages
+from qa.records import Document, Hit, Passage
+from qa.settings import INDEX_FORMAT, Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: str
+    documents: int
+    passages: int
+    skipped: list[str]
+    seconds: float
+    encode_seconds: float
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_builds(root: Path, name: str) -> None:
+    """Version folders left by builds that were killed: their process is gone and no link names them."""
+    current = os.path.realpath(root / name)
+    for path in root.glob(f".{name}.*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        alive = pid.isdigit() and Path(f"/proc/{pid}").exists() and int(pid) != os.getpid()
+        if path.is_dir() and os.path.realpath(path) != current and not alive:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _publish(version: Path, target: Path) -> None:
+    """Point `target` at `version` in one atomic rename, then drop the version it pointed at before."""
+    previous = os.path.realpath(target) if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():
+        # An index folder not made by this code: move it aside so the link can take its name.
+        aside = target.with_name(f".{target.name}.replaced-{os.getpid()}")
+        target.rename(aside)
+        previous = str(aside)
+    link = target.with_name(f".{target.name}.link-{os.getpid()}")
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(version.name)
+    os.replace(link, target)
+    _fsync_dir(target.parent)
+    if previous and previous != os.path.realpath(version):
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def build_index(
+    docs_dir: str | Path,
+    name: str,
+    settings: Settings = Settings(),
+    show_progress: bool = False,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Read, split, embed and store every document under `docs_dir` as index `name`."""
+    import faiss
+
+    started = time.perf_counter()
+    root = Path(docs_dir)
+    files = find_files(root)
+    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    if settings.passage_tokens > embedder.max_text_tokens:
+        raise QAError(
+            f"passage_tokens={settings.passage_tokens} is over the model's window of "
+            f"{embedder.max_text_tokens} word pieces: choose {embedder.max_text_tokens} or fewer"
+        )
+    index_root = Path(settings.index_root)
+    index_root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(index_root, name)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    version = index_root / f".{name}.{stamp}-{os.getpid()}"
+    version.mkdir()
+    try:
+        docs: list[Document] = []
+        passages: list[Passage] = []
+        skipped: list[str] = []
+        for path in tqdm(files, desc="reading", unit="doc", disable=not show_progress):
+            try:
+                doc = read_document(path, root)
+            except QAError as exc:
+                log.warning("%s", exc)
+                skipped.append(str(path))
+                continue
+            docs.append(doc)
+            passages.extend(
+                split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)
+            )
+        if not passages:
+            raise QAError(f"no readable documents in {root}: {len(skipped)} file(s) skipped")
+        encode_started = time.perf_counter()
+        vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
+        encode_seconds = time.perf_counter() - encode_started
+
+        faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
+        faiss_index.add_with_ids(vectors, np.arange(len(passages), dtype=np.int64))
+        faiss.write_index(faiss_index, str(version / VECTORS))
+        _write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
+        _write_jsonl(version / DOCUMENTS, (asdict(d) for d in docs))
+        per_doc = {d.id: 0 for d in docs}
+        for p in passages:
+            per_doc[p.doc_id] += 1
+        seconds = time.perf_counter() - started
+        manifest = {
+            "format": INDEX_FORMAT,
+            "model": settings.model,
+            "weights_sha256": embedder.weights_sha256,
+            "dim": embedder.dim,
+            "window": embedder.window,
+            "settings": settings.index_params(),
+            "source": str(root.resolve()),
+            "documents": {d.id: {"sha256": d.sha256, "title": d.title, "passages": per_doc[d.id]} for d in docs},
+            "counts": {"documents": len(docs), "passages": len(passages), "skipped": len(skipped)},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(seconds, 3),
+            "versions": _versions(),
+        }
+        # The manifest goes last: a version folder without one is an unfinished build.
+        (version / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        for path in version.iterdir():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(version)
+        _publish(version, index_root / name)
+    except BaseException:
+        shutil.rmtree(version, ignore_errors=True)
+        raise
+    return BuildReport(str(index_root / name), len(docs), len(passages), skipped, seconds, encode_seconds)
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("qa", "sentence-transformers", "faiss-cpu", "torch"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def read_manifest(path: Path) -> dict:
+    if not path.exists():
+        raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")
+    try:
+        return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QAError(f"the index at {path} is unreadable ({exc}): rebuild it with `qa index`") from exc
+
+
+class Index:
+    """A loaded index: its passages, documents, vectors and the model that made them."""
+
+    def __init__(self, path: Path, manifest: dict, faiss_index, passages: list[Passage], docs: list[Document], embedder: Embedder):
+        self.path = path
+        self.manifest = manifest
+        self.faiss = faiss_index
+        self.passages = passages
+        self.documents = {d.id: d for d in docs}
+        self.embedder = embedder
+
+    @classmethod
+    def load(cls, path: str | Path, model: str | None = None, batch_size: int = 32) -> Index:
+        """Load the index at `path`. With `model`, refuse an index that another model built."""
+        import faiss
+
+        path = Path(path)
+        manifest = read_manifest(path)
+        rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
+        if manifest.get("format") != INDEX_FORMAT:
+            raise QAError(
+                f"the index at {path} has format {manifest.get('format')}, this version reads format {INDEX_FORMAT}: {rebuild}"
+            )
+        built_with = manifest.get("model")
+        if model is not None and model != built_with:
+            raise QAError(f"the index at {path} was built with model {built_with!r}, not {model!r}: {rebuild}")
+        embedder = load_embedder(built_with, batch_size)
+        if manifest.get("weights_sha256") and embedder.weights_sha256 and manifest["weights_sha256"] != embedder.weights_sha256:
+            raise QAError(f"the index at {path} was built with other weights of model {built_with!r}: {rebuild}")
+        if manifest.get("dim") != embedder.dim:
+            raise QAError(
+                f"the index at {path} holds vectors of size {manifest.get('dim')}, model {built_with!r} makes {embedder.dim}: {rebuild}"
+            )
+        try:
+            faiss_index = faiss.read_index(str(path / VECTORS))
+            passages = [Passage.from_dict(row) for row in _read_jsonl(path / PASSAGES)]
+            docs = [Document(**row) for row in _read_jsonl(path / DOCUMENTS)]
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
+        if faiss_index.ntotal != len(passages) or faiss_index.d != embedder.dim:
+            raise QAError(
+                f"the index at {path} is inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages): {rebuild}"
+            )
+        return cls(path, manifest, faiss_index, passages, docs, embedder)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(self._retrievers)
+
+    @property
+    def _retrievers(self) -> dict:
+        return {"dense": self._dense}
+
+    def title(self, doc_id: str) -> str:
+        return self.documents[doc_id].title
+
+    def search(self, question: str, k: int = 5, mode: str = "dense", doc_ids: Iterable[str] | None = None) -> list[Hit]:
+        """The top-k passages for `question`, best first, optionally only from some documents."""
+        retriever = self._retrievers.get(mode)
+        if retriever is None:
+            raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(self.modes)}")
+        allowed = set(doc_ids) if doc_ids is not None else None
+        ranked = retriever(question, k, allowed)
+        return [
+            Hit(passage=self.passages[i], score=score, title=self.title(self.passages[i].doc_id), rank=rank)
+            for rank, (i, score) in enumerate(ranked[:k], start=1)
+        ]
+
+    def _dense(self, question: str, k: int, allowed: set[str] | None) -> list[tuple[int, float]]:
+        import faiss
+
+        query = self.embedder.encode([question])
+        params = None
+        if allowed is not None:
+            ids = np.array([i for i, p in enumerate(self.passages) if p.doc_id in allowed], dtype=np.int64)
+            if not len(ids):
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        scores, ids = self.faiss.search(query, min(k, self.faiss.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

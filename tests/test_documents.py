@@ -1,0 +1,76 @@
+"""Reading and cleaning documents: what the seeds contain, and files that cannot be read."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from qa.documents import clean, find_files, read_document, read_folder, title_of
+from qa.errors import QAError
+from tests.conftest import SEEDS
+
+
+def test_clean_strips_markdown_html_entities_and_table_tabs():
+    raw = "\n\n**BOLD HEADING  \nSECOND LINE**\n\n<p>Cell one &amp; more</p>\t<p><i>Cell two</i></p>\n*   bullet"
+    assert clean(raw) == "BOLD HEADING SECOND LINE\n\nCell one & more\n\nCell two\n\n• bullet"
+
+
+def test_clean_drops_paragraphs_without_letters_and_keeps_quotes_and_pounds():
+    assert clean("Title\n\n-\n\nIt cost £100 ‘outstanding’.") == "Title\n\nIt cost £100 ‘outstanding’."
+
+
+def test_seed_documents_read_clean():
+    docs = list(read_folder(SEEDS))
+    assert [d.id for d in docs] == sorted(p.name for p in SEEDS.iterdir())
+    for d in docs:
+        assert "**" not in d.text and "<p>" not in d.text and "<i>" not in d.text and "\t" not in d.text
+        assert not d.text.startswith(("\n", " ")), d.id
+    by_id = {d.id: d for d in docs}
+    assert by_id["002_59c356561a19db13.txt"].title == (
+        "HER MAJESTY'S INSPECTORATE OF CONSTABULARY AND FIRE & RESCUE SERVICES"
+    )
+    assert "£100 and £200 million" in by_id["000_29b695066cafc06c.txt"].text
+
+
+def test_title_falls_back_to_file_name_and_is_shortened():
+    assert title_of("", "report") == "report"
+    long = "word " * 100
+    assert title_of(long, "x").endswith("…") and len(title_of(long, "x")) <= 161
+
+
+def test_binary_and_empty_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
+    (tmp_path / "good.txt").write_text("A real document. It has sentences.", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "empty.md").write_text("  \n\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        docs = list(read_folder(tmp_path))
+    assert [d.id for d in docs] == ["good.txt"]
+    assert "binary.txt" in caplog.text and "binary" in caplog.text
+    assert "empty.md" in caplog.text and "empty" in caplog.text
+
+
+def test_non_utf8_text_is_read_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Caf\u00e9 prices rose to \u00a35.".encode("cp1252"))
+    with caplog.at_level(logging.WARNING):
+        doc = read_document(path, tmp_path)
+    assert doc.text == "Café prices rose to £5."
+    assert "latin.txt" in caplog.text and "UTF-8" in caplog.text
+
+
+def test_missing_or_empty_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(QAError, match="documents folder not found"):
+        find_files(tmp_path / "nope")
+    with pytest.raises(QAError, match="no documents in"):
+        find_files(tmp_path)
+    (tmp_path / "notes.xyz").write_text("x")
+    with pytest.raises(QAError, match=r"supported: \.md, \.txt"):
+        find_files(tmp_path)
+
+
+def test_hidden_files_are_not_documents(tmp_path):
+    (tmp_path / ".hidden.txt").write_text("secret")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "note.md").write_text("# Note\n\nText here.")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_files(tmp_path)] == ["sub/note.md"]

@@ -1,0 +1,138 @@
+"""The index on disk: round trip, manifest checks, and builds that fail or are killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.errors import QAError
+from qa.index import MANIFEST, VECTORS, Index, build_index
+from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, Settings
+from tests.conftest import ROOT, SEEDS
+
+
+def copy_index(seeds_root: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "seeds"
+    shutil.copytree(seeds_root / "seeds", target)  # copies through the link into a plain folder
+    return target
+
+
+def edit_manifest(path: Path, **changes) -> None:
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest.update(changes)
+    (path / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_round_trip_keeps_passages_documents_and_manifest(seeds_root, seeds_index):
+    manifest = seeds_index.manifest
+    assert manifest["model"] == BUNDLED_MODEL and manifest["weights_sha256"] == BUNDLED_SHA256
+    assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == 128
+    assert manifest["counts"]["documents"] == 5 == len(seeds_index.documents)
+    assert manifest["counts"]["passages"] == len(seeds_index.passages) == seeds_index.faiss.ntotal
+    assert set(manifest["documents"]) == {p.name for p in SEEDS.iterdir()}
+    for p in seeds_index.passages:
+        assert seeds_index.documents[p.doc_id].text[p.start : p.end] == p.text
+    # The link points at a version folder beside it; nothing else is left there.
+    link = seeds_root / "seeds"
+    assert link.is_symlink() and sorted(os.listdir(seeds_root)) == sorted(["seeds", os.readlink(link)])
+
+
+def test_search_returns_ranked_hits_and_can_restrict_documents(seeds_index):
+    hits = seeds_index.search("Operation Blenheim drugs Glasgow Liverpool", k=3)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].passage.doc_id == "000_29b695066cafc06c.txt"
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    only = seeds_index.search("Operation Blenheim drugs", k=3, doc_ids=["002_59c356561a19db13.txt"])
+    assert only and {h.passage.doc_id for h in only} == {"002_59c356561a19db13.txt"}
+    with pytest.raises(QAError, match="unknown retrieval mode 'nope'"):
+        seeds_index.search("x", mode="nope")
+
+
+def test_an_index_built_with_another_model_is_refused(seeds_root, tmp_path):
+    path = copy_index(seeds_root, tmp_path)
+    with pytest.raises(QAError, match=r"built with model 'all-MiniLM-L6-v2', not 'other/model'.*qa index"):
+        Index.load(path, model="other/model")
+    edit_manifest(path, weights_sha256="0" * 64)
+    with pytest.raises(QAError, match="other weights.*rebuild"):
+        Index.load(path)
+
+
+def test_vector_size_and_format_mismatches_are_refused(seeds_root, tmp_path):
+    path = copy_index(seeds_root, tmp_path)
+    edit_manifest(path, dim=768)
+    with pytest.raises(QAError, match="vectors of size 768, model 'all-MiniLM-L6-v2' makes 384.*qa index"):
+        Index.load(path)
+    edit_manifest(path, dim=384, format=99)
+    with pytest.raises(QAError, match="format 99.*qa index"):
+        Index.load(path)
+
+
+def test_a_missing_or_damaged_index_says_how_to_rebuild(seeds_root, tmp_path):
+    with pytest.raises(QAError, match=r"no index at .*qa index"):
+        Index.load(tmp_path / "absent")
+    path = copy_index(seeds_root, tmp_path)
+    (path / VECTORS).write_bytes(b"not a faiss file")
+    with pytest.raises(QAError, match="unreadable.*rebuild"):
+        Index.load(path)
+    (path / MANIFEST).write_text("{broken")
+    with pytest.raises(QAError, match="unreadable"):
+        Index.load(path)
+
+
+def test_a_failed_build_leaves_the_previous_index(tmp_path, embedder):
+    settings = Settings(index_root=str(tmp_path / "root"))
+    build_index(SEEDS, "seeds", settings, embedder=embedder)
+    before = os.readlink(tmp_path / "root" / "seeds")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.txt").write_bytes(b"\x00\x01binary")
+    with pytest.raises(QAError, match="no readable documents"):
+        build_index(bad, "seeds", settings, embedder=embedder)
+    assert os.readlink(tmp_path / "root" / "seeds") == before
+    assert sorted(os.listdir(tmp_path / "root")) == sorted(["seeds", before])
+    assert Index.load(tmp_path / "root" / "seeds").manifest["counts"]["documents"] == 5
+
+
+@pytest.mark.slow
+def test_a_build_killed_halfway_leaves_the_previous_index_loadable(tmp_path, embedder):
+    root = tmp_path / "root"
+    settings = Settings(index_root=str(root))
+    build_index(SEEDS, "seeds", settings, embedder=embedder)
+    before = Index.load(root / "seeds")
+    # A corpus big enough that embedding takes several seconds, so the kill lands mid-build.
+    big = tmp_path / "big"
+    for copy in range(30):
+        (big / f"c{copy}").mkdir(parents=True)
+        for f in SEEDS.iterdir():
+            (big / f"c{copy}" / f.name).write_text(f.read_text(encoding="utf-8") + f"\n\nCopy {copy}.")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "--index-root", str(root), "index", str(big), "--name", "seeds", "-q"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not [p for p in root.glob(".seeds.*") if os.path.realpath(p) != os.path.realpath(root / "seeds")]:
+            assert proc.poll() is None, "the build finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # now reading or embedding
+        assert proc.poll() is None, "the build finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    after = Index.load(root / "seeds")
+    assert after.manifest == before.manifest
+    assert len(after.passages) == len(before.passages)
+    # The next build clears the dead build's folder.
+    build_index(SEEDS, "seeds", settings, embedder=embedder)
+    assert len(list(root.glob(".seeds.*"))) == 1
