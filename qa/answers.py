@@ -6,9 +6,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
+
 
 from qa.errors import QAError
 from qa.index import Index
+from qa.keyword import stem_words
 from qa.records import Answer, Hit
 from qa.settings import Settings
 
@@ -34,7 +37,8 @@ def check_question(question: str, settings: Settings = Settings()) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    """Stemmed words that carry meaning: "supports" and "supported" count as one."""
+    return set(stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP]))
 
 
 def overlap(question_words: set[str], sentence: str) -> float:
@@ -44,47 +48,62 @@ def overlap(question_words: set[str], sentence: str) -> float:
     return len(question_words & content_words(sentence)) / len(question_words)
 
 
-def sentence_score(passage_score: float, similarity: float, word_overlap: float) -> float:
-    # The passage score keeps the answer in the passages retrieval trusts; the sentence's own
-    # similarity and word overlap choose among that passage's sentences.
-    return 0.4 * passage_score + 0.45 * similarity + 0.15 * word_overlap
+def sentence_score(
+    passage_prior: float, similarity: float, word_overlap: float, weights: tuple[float, float, float] = (0.3, 0.4, 0.3)
+) -> float:
+    """How well a sentence answers: its passage's standing, its own similarity, its word overlap.
+
+    The passage prior (the hit's score over the best hit's score) keeps the answer in the passages
+    retrieval trusts most; similarity and overlap choose among sentences.
+    """
+    w_prior, w_similarity, w_overlap = weights
+    return w_prior * passage_prior + w_similarity * similarity + w_overlap * word_overlap
 
 
-def pick_sentences(index: Index, question: str, hits: list[Hit]) -> list[Hit]:
+def pick_sentences(index: Index, question: str, hits: list[Hit], settings: Settings = Settings()) -> list[Hit]:
     """Each hit with its best-answering sentence (offsets and score) filled in."""
-    spans = [(h_i, s) for h_i, h in enumerate(hits) for s in (h.passage.sentences or ((h.passage.start, h.passage.end),))]
-    if not spans:
+    if not hits:
         return hits
-    texts = [hits[h_i].passage.text[a - hits[h_i].passage.start : b - hits[h_i].passage.start] for h_i, (a, b) in spans]
-    vectors = index.embedder.encode([question, *texts])
-    similarities = vectors[1:] @ vectors[0]
+    query = index.embedder.encode_query(question)
     words = content_words(question)
-    best: dict[int, tuple[float, tuple[int, int]]] = {}
-    for (h_i, span), text, sim in zip(spans, texts, similarities, strict=True):
-        score = sentence_score(hits[h_i].score, float(sim), overlap(words, text))
-        if h_i not in best or score > best[h_i][0]:
-            best[h_i] = (score, span)
-    return [
-        replace(h, answer_start=best[i][1][0], answer_end=best[i][1][1], answer_score=best[i][0])
-        for i, h in enumerate(hits)
-    ]
+    top = max(h.score for h in hits)
+    picked = []
+    for hit in hits:
+        p = hit.passage
+        rows = slice(p.sentence_row, p.sentence_row + len(p.sentences))
+        similarities = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ query
+        prior = hit.score / top if top > 0 else 0.0
+        scored = [
+            (
+                sentence_score(
+                    prior, float(sim), overlap(words, p.text[a - p.start : b - p.start]), settings.sentence_weights
+                ),
+                (a, b),
+            )
+            for (a, b), sim in zip(p.sentences, similarities, strict=True)
+        ]
+        best_score, (start, end) = max(scored)
+        picked.append(replace(hit, answer_start=start, answer_end=end, answer_score=best_score))
+    return picked
 
 
 def answer(
     question: str,
     index: Index,
     k: int | None = None,
-    mode: str = "dense",
+    mode: str | None = None,
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),
 ) -> Answer:
     """Search `index` for `question` and return the top-k passages with their answer sentences."""
     question = check_question(question, settings)
     k = settings.k if k is None else k
+    mode = mode or settings.mode
     if not 1 <= k <= 100:
         raise QAError(f"k={k} is out of range: ask for 1 to 100 passages")
-    hits = pick_sentences(index, question, index.search(question, k, mode=mode, doc_ids=doc_ids))
-    abstained = not hits or max(h.score for h in hits) < settings.min_score
+    hits = index.search(question, k, mode=mode, doc_ids=doc_ids, settings=settings)
+    hits = pick_sentences(index, question, hits, settings)
+    abstained = not hits or max(h.similarity for h in hits) < settings.min_score
     return Answer(question=question, hits=hits, abstained=abstained)
 
 

@@ -86,7 +86,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of a folder of documents; get cited passages back.")
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions of a folder of documents; get cited passages back."
+    )
     parser.add_argument("--index-root", help="folder that holds the indexes (default: ./index, or $QA_INDEX_ROOT)")
     sub = parser.add_subparsers(dest="command", required=True)
 

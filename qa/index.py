@@ -5,19 +5,22 @@ when a build finishes, so a failed or killed build never touches the index in us
 
     manifest.json     format, model and weights hash, vector size, settings, documents, counts
     vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
+    sentences.npy     float16 vectors of every sentence, so answer sentences are picked without the model
+    keyword/          the BM25 index (bm25s's own folder of .npy and .json files); row i = passage i
     passages.jsonl    one Passage a line
     documents.jsonl   one Document a line (cleaned text, so citations can open the whole document)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from tqdm.auto import tqdm
 from qa.documents import find_files, read_document
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
+from qa.keyword import KeywordIndex
 from qa.passages import split_passages
 from qa.records import Document, Hit, Passage
 from qa.settings import INDEX_FORMAT, Settings
@@ -34,6 +38,7 @@ from qa.settings import INDEX_FORMAT, Settings
 log = logging.getLogger(__name__)
 
 MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
+SENTENCES = "sentences.npy"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,25 @@ def _publish(version: Path, target: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
+def number_sentences(passages: list[Passage]) -> tuple[list[Passage], list[str]]:
+    """Give each distinct sentence a row; passages (which overlap) learn the row of their first one."""
+    rows: dict[tuple[str, int, int], int] = {}
+    texts: list[str] = []
+    numbered = []
+    for p in passages:
+        for a, b in p.sentences:
+            key = (p.doc_id, a, b)
+            if key not in rows:
+                rows[key] = len(texts)
+                texts.append(p.text[a - p.start : b - p.start])
+        first = rows[(p.doc_id, *p.sentences[0])]
+        # A passage's sentences are consecutive in its document, so their rows are too.
+        if [rows[(p.doc_id, a, b)] for a, b in p.sentences] != list(range(first, first + len(p.sentences))):
+            raise RuntimeError(f"sentence rows of a passage of {p.doc_id} are not consecutive")
+        numbered.append(replace(p, sentence_row=first))
+    return numbered, texts
+
+
 def build_index(
     docs_dir: str | Path,
     name: str,
@@ -135,13 +159,18 @@ def build_index(
             )
         if not passages:
             raise QAError(f"no readable documents in {root}: {len(skipped)} file(s) skipped")
+        passages, sentence_texts = number_sentences(passages)
         encode_started = time.perf_counter()
-        vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
+        # One call for passages and sentences: the model sorts by length and batches them together.
+        all_vectors = embedder.encode([p.text for p in passages] + sentence_texts, show_progress=show_progress)
         encode_seconds = time.perf_counter() - encode_started
+        vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages) :]
+        np.save(version / SENTENCES, sentence_vectors.astype(np.float16))
 
         faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
         faiss_index.add_with_ids(vectors, np.arange(len(passages), dtype=np.int64))
         faiss.write_index(faiss_index, str(version / VECTORS))
+        KeywordIndex.build([p.text for p in passages]).save(version)
         _write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
         _write_jsonl(version / DOCUMENTS, (asdict(d) for d in docs))
         per_doc = {d.id: 0 for d in docs}
@@ -157,16 +186,22 @@ def build_index(
             "settings": settings.index_params(),
             "source": str(root.resolve()),
             "documents": {d.id: {"sha256": d.sha256, "title": d.title, "passages": per_doc[d.id]} for d in docs},
-            "counts": {"documents": len(docs), "passages": len(passages), "skipped": len(skipped)},
+            "counts": {
+                "documents": len(docs),
+                "passages": len(passages),
+                "sentences": len(sentence_texts),
+                "skipped": len(skipped),
+            },
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(seconds, 3),
             "versions": _versions(),
         }
         # The manifest goes last: a version folder without one is an unfinished build.
         (version / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for path in version.iterdir():
-            with path.open("rb") as f:
-                os.fsync(f.fileno())
+        for path in version.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as f:
+                    os.fsync(f.fileno())
         _fsync_dir(version)
         _publish(version, index_root / name)
     except BaseException:
@@ -187,6 +222,23 @@ def _versions() -> dict:
     return out
 
 
+def is_current(path: Path, docs_dir: str | Path, settings: Settings) -> bool:
+    """Whether the index at `path` was built from exactly these files with these settings."""
+    try:
+        manifest = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("format") != INDEX_FORMAT or manifest.get("settings") != settings.index_params():
+        return False
+    root = Path(docs_dir)
+    files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in find_files(root)}
+    built = {doc_id: entry["sha256"] for doc_id, entry in manifest.get("documents", {}).items()}
+    # Files skipped as unreadable are not in the manifest; count them as unchanged.
+    return all(files.get(doc_id) == digest for doc_id, digest in built.items()) and (
+        len(files) - len(built) == manifest.get("counts", {}).get("skipped", 0)
+    )
+
+
 def read_manifest(path: Path) -> dict:
     if not path.exists():
         raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")
@@ -197,12 +249,24 @@ def read_manifest(path: Path) -> dict:
 
 
 class Index:
-    """A loaded index: its passages, documents, vectors and the model that made them."""
+    """A loaded index: its passages, documents, vectors, keyword index and the model that made them."""
 
-    def __init__(self, path: Path, manifest: dict, faiss_index, passages: list[Passage], docs: list[Document], embedder: Embedder):
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        faiss_index,
+        sentence_vectors: np.ndarray,
+        keyword: KeywordIndex,
+        passages: list[Passage],
+        docs: list[Document],
+        embedder: Embedder,
+    ):
         self.path = path
         self.manifest = manifest
         self.faiss = faiss_index
+        self.sentence_vectors = sentence_vectors
+        self.keyword = keyword
         self.passages = passages
         self.documents = {d.id: d for d in docs}
         self.embedder = embedder
@@ -217,62 +281,52 @@ class Index:
         rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
         if manifest.get("format") != INDEX_FORMAT:
             raise QAError(
-                f"the index at {path} has format {manifest.get('format')}, this version reads format {INDEX_FORMAT}: {rebuild}"
+                f"the index at {path} has format {manifest.get('format')}, "
+                f"this version reads format {INDEX_FORMAT}: {rebuild}"
             )
         built_with = manifest.get("model")
         if model is not None and model != built_with:
             raise QAError(f"the index at {path} was built with model {built_with!r}, not {model!r}: {rebuild}")
         embedder = load_embedder(built_with, batch_size)
-        if manifest.get("weights_sha256") and embedder.weights_sha256 and manifest["weights_sha256"] != embedder.weights_sha256:
+        theirs, ours = manifest.get("weights_sha256"), embedder.weights_sha256
+        if theirs and ours and theirs != ours:
             raise QAError(f"the index at {path} was built with other weights of model {built_with!r}: {rebuild}")
         if manifest.get("dim") != embedder.dim:
             raise QAError(
-                f"the index at {path} holds vectors of size {manifest.get('dim')}, model {built_with!r} makes {embedder.dim}: {rebuild}"
+                f"the index at {path} holds vectors of size {manifest.get('dim')}, "
+                f"model {built_with!r} makes {embedder.dim}: {rebuild}"
             )
         try:
             faiss_index = faiss.read_index(str(path / VECTORS))
             passages = [Passage.from_dict(row) for row in _read_jsonl(path / PASSAGES)]
             docs = [Document(**row) for row in _read_jsonl(path / DOCUMENTS)]
-        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            keyword = KeywordIndex.load(path, len(passages))
+            sentence_vectors = np.load(path / SENTENCES, mmap_mode="r")
+        except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
             raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
-        if faiss_index.ntotal != len(passages) or faiss_index.d != embedder.dim:
+        sentences = manifest.get("counts", {}).get("sentences")
+        if (
+            faiss_index.ntotal != len(passages)
+            or faiss_index.d != embedder.dim
+            or sentence_vectors.shape != (sentences, embedder.dim)
+        ):
             raise QAError(
                 f"the index at {path} is inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages): {rebuild}"
             )
-        return cls(path, manifest, faiss_index, passages, docs, embedder)
-
-    @property
-    def modes(self) -> tuple[str, ...]:
-        return tuple(self._retrievers)
-
-    @property
-    def _retrievers(self) -> dict:
-        return {"dense": self._dense}
+        return cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, docs, embedder)
 
     def title(self, doc_id: str) -> str:
         return self.documents[doc_id].title
 
-    def search(self, question: str, k: int = 5, mode: str = "dense", doc_ids: Iterable[str] | None = None) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str | None = None,
+        doc_ids: Iterable[str] | None = None,
+        settings: Settings = Settings(),
+    ) -> list[Hit]:
         """The top-k passages for `question`, best first, optionally only from some documents."""
-        retriever = self._retrievers.get(mode)
-        if retriever is None:
-            raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(self.modes)}")
-        allowed = set(doc_ids) if doc_ids is not None else None
-        ranked = retriever(question, k, allowed)
-        return [
-            Hit(passage=self.passages[i], score=score, title=self.title(self.passages[i].doc_id), rank=rank)
-            for rank, (i, score) in enumerate(ranked[:k], start=1)
-        ]
+        from qa.search import search
 
-    def _dense(self, question: str, k: int, allowed: set[str] | None) -> list[tuple[int, float]]:
-        import faiss
-
-        query = self.embedder.encode([question])
-        params = None
-        if allowed is not None:
-            ids = np.array([i for i, p in enumerate(self.passages) if p.doc_id in allowed], dtype=np.int64)
-            if not len(ids):
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        scores, ids = self.faiss.search(query, min(k, self.faiss.ntotal), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return search(self, question, k, mode or settings.mode, doc_ids, settings)

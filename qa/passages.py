@@ -15,9 +15,7 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 _WORD = re.compile(r"\S+")
 
 
-def _fit_long_sentence(
-    text: str, span: tuple[int, int], count: TokenCounter, limit: int
-) -> list[tuple[int, int, int]]:
+def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
     """Cut a sentence longer than `limit` word pieces at word boundaries, so nothing is truncated."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text, span[0], span[1])]
     sizes = count([text[a:b] for a, b in words])
@@ -32,9 +30,7 @@ def _fit_long_sentence(
     return pieces
 
 
-def split_passages(
-    doc: Document, count: TokenCounter, target_tokens: int, overlap_sentences: int = 1
-) -> list[Passage]:
+def split_passages(doc: Document, count: TokenCounter, target_tokens: int, overlap_sentences: int = 1) -> list[Passage]:
     """Pack whole sentences into passages of at most `target_tokens` word pieces.
 
     A passage repeats the last `overlap_sentences` sentences of the one before, so an answer that

@@ -26,6 +26,7 @@ class Passage:
     text: str
     paragraph: int  # 1-based number of the paragraph the passage starts in
     sentences: tuple[tuple[int, int], ...] = ()  # document offsets of each sentence in the passage
+    sentence_row: int = -1  # row of the first sentence's vector in the index (the rest follow it)
     page: int | None = None  # filled by paged formats (PDF) once they are read
     section: str | None = None
 
@@ -46,9 +47,10 @@ class Hit:
     """A passage returned for a question, with the sentence in it that best answers."""
 
     passage: Passage
-    score: float
+    score: float  # the retrieval mode's own score: what the hits are ranked by
     title: str
     rank: int = 0
+    similarity: float = 0.0  # cosine between question and passage, whatever the mode: the confidence signal
     answer_start: int = 0  # document offsets of the answer sentence
     answer_end: int = 0
     answer_score: float = 0.0
@@ -63,6 +65,7 @@ class Hit:
         return {
             "rank": self.rank,
             "score": round(self.score, 4),
+            "similarity": round(self.similarity, 4),
             "doc_id": p.doc_id,
             "title": self.title,
             "paragraph": p.paragraph,

@@ -26,6 +26,11 @@ class Settings:
     overlap_sentences: int = 1  # sentences repeated at the start of the next passage
     batch_size: int = 32
     k: int = 5
+    mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
+    # Hybrid score = cosine + keyword_weight * BM25 / (the question's best BM25).
+    keyword_weight: float = 0.5
+    # Answer sentence score = weights . (passage score / best passage score, sentence cosine, word overlap).
+    sentence_weights: tuple[float, float, float] = (0.3, 0.4, 0.3)
     # Below this cosine similarity the best passage is taken not to answer the question.
     min_score: float = 0.30
     max_question_chars: int = 1000

@@ -24,7 +24,10 @@ def split(text: str) -> list[str]:
         ("We meet at 5 p.m. on Friday. Be there.", ["We meet at 5 p.m. on Friday.", "Be there."]),
         ("We meet at 5 p.m. The hall is booked.", ["We meet at 5 p.m.", "The hall is booked."]),
         ("Signed by D. Keane and Mr. Smith. Done.", ["Signed by D. Keane and Mr. Smith.", "Done."]),
-        ("It grew 2.5 per cent, i.e. a lot. “We are proud.” Yes!", ["It grew 2.5 per cent, i.e. a lot.", "“We are proud.”", "Yes!"]),
+        (
+            "It grew 2.5 per cent, i.e. a lot. “We are proud.” Yes!",
+            ["It grew 2.5 per cent, i.e. a lot.", "“We are proud.”", "Yes!"],
+        ),
         ("The U.K. Government agreed. The end", ["The U.K. Government agreed.", "The end"]),
     ],
 )

@@ -1,0 +1,229 @@
+"""The evaluation: ask every question of a question file in each retrieval mode and score what comes back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from qa.errors import QAError
+from qa.metrics import first_hit_rank, hit_at_k, mean, percentile, ranked_unique, reciprocal_rank
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: list[str]
+    doc: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a question file (JSON lines: id, question, answers, doc); a bad line names file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise QAError(f"question file not found: {path}")
+    questions, seen = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QAError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise QAError(f"{where}: expected a JSON object with id, question, answers, doc")
+        missing = [key for key in ("id", "question", "answers") if key not in row]
+        if missing:
+            raise QAError(f"{where}: missing {', '.join(missing)}")
+        if not isinstance(row["question"], str) or not row["question"].strip():
+            raise QAError(f"{where}: 'question' must be a non-empty string")
+        answers = row["answers"]
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise QAError(f"{where}: 'answers' must be a list of strings ([] when the documents do not answer)")
+        doc = row.get("doc")
+        if doc is not None and not isinstance(doc, str):
+            raise QAError(f"{where}: 'doc' must be a string or null")
+        qid = str(row["id"])
+        if qid in seen:
+            raise QAError(f"{where}: duplicate id {qid!r}")
+        seen.add(qid)
+        questions.append(Question(qid, row["question"], answers, doc))
+    if not questions:
+        raise QAError(f"no questions in {path}")
+    return questions
+
+
+@dataclass
+class Run:
+    """What came back for one question in one mode."""
+
+    id: str
+    mode: str
+    answerable: bool
+    rank_of_first_hit: int | None
+    top_docs: list[str]
+    answer: str
+    answer_hit: bool
+    abstained: bool
+    seconds: float
+    passage_chars: float
+    doc_rank: int | None = None
+    hits: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "mode": self.mode,
+            "rank_of_first_hit": self.rank_of_first_hit,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "top_docs": self.top_docs,
+        }
+
+
+def ask_all(index, questions: list[Question], mode: str, settings: Settings, k: int, show_progress: bool) -> list[Run]:
+    from qa.answers import answer
+    from qa.metrics import contains_answer
+
+    runs = []
+    for q in tqdm(questions, desc=f"asking ({mode})", unit="q", disable=not show_progress):
+        started = time.perf_counter()
+        result = answer(q.question, index, k=k, mode=mode, settings=settings)
+        seconds = time.perf_counter() - started
+        texts = [h.passage.text for h in result.hits]
+        passage_docs = [h.passage.doc_id for h in result.hits]
+        docs = ranked_unique(passage_docs)
+        runs.append(
+            Run(
+                id=q.id,
+                mode=mode,
+                answerable=q.answerable,
+                rank_of_first_hit=first_hit_rank(texts, q.answers) if q.answerable else None,
+                top_docs=docs,
+                answer=result.text,
+                answer_hit=q.answerable and contains_answer(result.text, q.answers),
+                abstained=result.abstained,
+                seconds=seconds,
+                passage_chars=mean(len(t) for t in texts),
+                # doc_hit@k asks whether one of the top-k *passages* comes from the gold document.
+                doc_rank=passage_docs.index(q.doc) + 1 if q.doc in passage_docs else None,
+                hits=[h.to_dict() for h in result.hits],
+            )
+        )
+    return runs
+
+
+def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
+    """The metrics of one mode's runs: hit@k, mrr@10, doc_hit@k, answer@1, abstention and speed."""
+    answerable = [r for r in runs if r.answerable]
+    unanswerable = [r for r in runs if not r.answerable]
+    metrics: dict[str, float] = {}
+    for k in ks:
+        metrics[f"hit@{k}"] = mean(hit_at_k(r.rank_of_first_hit, k) for r in answerable)
+    metrics["mrr@10"] = mean(reciprocal_rank(r.rank_of_first_hit, 10) for r in answerable)
+    for k in ks:
+        metrics[f"doc_hit@{k}"] = mean(hit_at_k(r.doc_rank, k) for r in answerable)
+    metrics["answer@1"] = mean(float(r.answer_hit) for r in answerable)
+    metrics["passage_chars"] = mean(r.passage_chars for r in answerable)
+    metrics["abstain"] = mean(float(r.abstained) for r in unanswerable)
+    metrics["false_abstain"] = mean(float(r.abstained) for r in answerable)
+    metrics["query_ms_p50"] = percentile([r.seconds * 1000 for r in runs], 50)
+    metrics["query_ms_p95"] = percentile([r.seconds * 1000 for r in runs], 95)
+    return metrics
+
+
+def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool) -> tuple[object, float]:
+    """The index of `docs`, reused when its manifest matches the files, else built; and the build time."""
+    from qa.index import Index, build_index, is_current
+
+    path = settings.index_path(name)
+    seconds = 0.0
+    if is_current(path, docs, settings):
+        log.info("reusing the index at %s", path)
+        index = Index.load(path, model=settings.model, batch_size=settings.batch_size)
+        return index, float(index.manifest.get("build_seconds", 0.0))
+    report = build_index(docs, name, settings, show_progress=show_progress)
+    seconds = report.seconds
+    return Index.load(path, model=settings.model, batch_size=settings.batch_size), seconds
+
+
+@dataclass
+class Evaluation:
+    """The outcome of `evaluate`: metrics per mode and every run behind them."""
+
+    dataset: str
+    docs: str
+    questions: list[Question]
+    modes: dict[str, dict[str, float]]
+    runs: list[Run]
+    settings: dict
+    versions: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "dataset": self.dataset,
+            "docs": self.docs,
+            "questions": len(self.questions),
+            "answerable": sum(q.answerable for q in self.questions),
+            "modes": self.modes,
+            "per_question": [r.to_dict() for r in self.runs],
+            "settings": self.settings,
+            "versions": self.versions,
+        }
+
+
+def evaluate(
+    docs: str | Path,
+    questions_path: str | Path,
+    modes: list[str],
+    ks: tuple[int, ...] = DEFAULT_KS,
+    settings: Settings = Settings(),
+    index_name: str | None = None,
+    show_progress: bool = False,
+) -> Evaluation:
+    """Run every question in every mode and score the runs."""
+    from qa.search import MODES
+
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise QAError(f"unknown retrieval mode {', '.join(unknown)}: choose from {', '.join(MODES)}")
+    if not ks or min(ks) < 1:
+        raise QAError(f"--k takes positive whole numbers, got {ks}")
+    docs = Path(docs)
+    questions = load_questions(questions_path)
+    name = index_name or f"eval-{docs.resolve().parent.name if docs.name == 'docs' else docs.resolve().name}"
+    index, index_seconds = prepare_index(docs, name, settings, show_progress)
+    missing = sorted({q.doc for q in questions if q.doc and q.doc not in index.documents})
+    if missing:
+        raise QAError(f"{questions_path}: gold documents not in {docs}: {', '.join(missing[:5])}")
+    depth = max(max(ks), 10)  # mrr@10 needs ten
+    index.embedder.encode_query("warm up")  # the first call pays for lazy initialisation
+    modes_out, runs = {}, []
+    for mode in modes:
+        mode_runs = ask_all(index, questions, mode, settings, depth, show_progress)
+        modes_out[mode] = {**score(mode_runs, ks), "index_s": index_seconds}
+        runs.extend(mode_runs)
+    return Evaluation(
+        dataset=str(questions_path),
+        docs=str(docs),
+        questions=questions,
+        modes=modes_out,
+        runs=runs,
+        settings={**settings.to_dict(), "ks": list(ks), "index": str(index.path)},
+        versions=index.manifest.get("versions", {}),
+    )

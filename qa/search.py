@@ -1,0 +1,112 @@
+"""Retrieval modes behind one function: dense (vectors), keyword (BM25) and hybrid (both, fused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.errors import QAError
+from qa.records import Hit
+from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.index import Index
+
+# How far down each list hybrid looks before fusing: enough that a passage ranked low by one
+# method but high by the other is still seen.
+CANDIDATES = 50
+
+
+def fuse(dense: dict[int, float], keyword: dict[int, float], weight: float) -> dict[int, float]:
+    """Convex-style fusion: the cosine keeps its meaning, BM25 (scaled to [0, 1]) breaks its ties.
+
+    BM25 is scaled by the question's best BM25 score because raw BM25 grows with question length and
+    corpus statistics; a passage missing from the keyword list scores 0 there.
+    """
+    top = max(keyword.values(), default=0.0)
+    return {row: cos + (weight * keyword.get(row, 0.0) / top if top > 0 else 0.0) for row, cos in dense.items()}
+
+
+def _allowed_rows(index: Index, doc_ids: Iterable[str] | None) -> np.ndarray | None:
+    if doc_ids is None:
+        return None
+    wanted = set(doc_ids)
+    return np.array([i for i, p in enumerate(index.passages) if p.doc_id in wanted], dtype=np.int64)
+
+
+def _cosines(index: Index, query: np.ndarray, rows: list[int]) -> dict[int, float]:
+    if not rows:
+        return {}
+    vectors = index.faiss.reconstruct_batch(np.array(rows, dtype=np.int64))
+    return dict(zip(rows, (vectors @ query).tolist(), strict=True))
+
+
+def _dense_top(index: Index, query: np.ndarray, k: int, rows: np.ndarray | None) -> dict[int, float]:
+    import faiss
+
+    params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+    scores, ids = index.faiss.search(query[None, :], min(k, index.faiss.ntotal), params=params)
+    return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+
+
+def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -> dict[int, float]:
+    mask = None
+    if rows is not None:
+        mask = np.zeros(len(index.passages), dtype=np.float32)
+        mask[rows] = 1
+    return dict(index.keyword.search(question, k, mask))
+
+
+def dense(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
+    top = _dense_top(index, query, k, rows)
+    return [(row, cos, cos) for row, cos in top.items()]
+
+
+def keyword(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
+    top = _keyword_top(index, question, k, rows)
+    cosines = _cosines(index, query, list(top))
+    return [(row, score, cosines[row]) for row, score in top.items()]
+
+
+def hybrid(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
+    n = max(CANDIDATES, 4 * k)
+    dense_top = _dense_top(index, query, n, rows)
+    keyword_top = _keyword_top(index, question, n, rows)
+    cosines = {**dense_top, **_cosines(index, query, [r for r in keyword_top if r not in dense_top])}
+    fused = fuse(cosines, keyword_top, settings.keyword_weight)
+    return [(row, score, cosines[row]) for row, score in fused.items()]
+
+
+# Every retrieval mode, by name: each returns (passage row, mode score, cosine) for the top candidates.
+MODES: dict[str, Callable] = {"dense": dense, "keyword": keyword, "hybrid": hybrid}
+
+
+def search(
+    index: Index,
+    question: str,
+    k: int,
+    mode: str,
+    doc_ids: Iterable[str] | None = None,
+    settings: Settings = Settings(),
+) -> list[Hit]:
+    """The top-k hits for `question` in `mode`, best first; `doc_ids` restricts the documents searched."""
+    retrieve = MODES.get(mode)
+    if retrieve is None:
+        raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
+    rows = _allowed_rows(index, doc_ids)
+    if rows is not None and not len(rows):
+        return []
+    query = index.embedder.encode_query(question)
+    ranked = sorted(retrieve(index, question, query, k, rows, settings), key=lambda t: -t[1])[:k]
+    return [
+        Hit(
+            passage=index.passages[row],
+            score=score,
+            similarity=cos,
+            title=index.title(index.passages[row].doc_id),
+            rank=rank,
+        )
+        for rank, (row, score, cos) in enumerate(ranked, start=1)
+    ]
