@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 
-
 from qa.errors import QAError
 from qa.index import Index
 from qa.keyword import stem_words

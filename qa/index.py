@@ -21,7 +21,7 @@ import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -139,7 +139,7 @@ def build_index(
     index_root = Path(settings.index_root)
     index_root.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(index_root, name)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     version = index_root / f".{name}.{stamp}-{os.getpid()}"
     version.mkdir()
     try:
@@ -192,7 +192,7 @@ def build_index(
                 "sentences": len(sentence_texts),
                 "skipped": len(skipped),
             },
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(seconds, 3),
             "versions": _versions(),
         }

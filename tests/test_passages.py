@@ -41,5 +41,5 @@ def test_consecutive_passages_overlap_by_one_sentence(embedder):
     doc = Document(id="d.txt", title="d", text=text, sha256="x")
     passages = split_passages(doc, embedder.count_tokens, target_tokens=64, overlap_sentences=1)
     assert len(passages) > 3
-    for before, after in zip(passages, passages[1:]):
+    for before, after in zip(passages, passages[1:], strict=False):
         assert after.sentences[0] == before.sentences[-1]
