@@ -59,11 +59,12 @@ def sentence_score(
     return w_prior * passage_prior + w_similarity * similarity + w_overlap * word_overlap
 
 
-def pick_sentences(index: Index, question: str, hits: list[Hit], settings: Settings = Settings()) -> list[Hit]:
-    """Each hit with its best-answering sentence (offsets and score) filled in."""
+def pick_sentences(
+    index: Index, question: str, query: np.ndarray, hits: list[Hit], settings: Settings = Settings()
+) -> list[Hit]:
+    """Each hit with its best-answering sentence (offsets and score) filled in; `query` is the question's vector."""
     if not hits:
         return hits
-    query = index.embedder.encode_query(question)
     words = content_words(question)
     top = max(h.score for h in hits)
     picked = []
@@ -100,8 +101,9 @@ def answer(
     mode = mode or settings.mode
     if not 1 <= k <= 100:
         raise QAError(f"k={k} is out of range: ask for 1 to 100 passages")
-    hits = index.search(question, k, mode=mode, doc_ids=doc_ids, settings=settings)
-    hits = pick_sentences(index, question, hits, settings)
+    query = index.embedder.encode_query(question)
+    hits = index.search(question, k, mode=mode, doc_ids=doc_ids, settings=settings, query=query)
+    hits = pick_sentences(index, question, query, hits, settings)
     abstained = not hits or max(h.similarity for h in hits) < settings.min_score
     return Answer(question=question, hits=hits, abstained=abstained)
 

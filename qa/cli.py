@@ -85,6 +85,44 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(text: str, convert=str) -> list:
+    try:
+        return [convert(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise QAError(f"cannot read the list {text!r}: {exc}") from exc
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate, evaluate_beir
+    from qa.report import failures, markdown_report, plot, table
+    from qa.search import MODES
+
+    _quiet_libraries()
+    settings = _settings(args)
+    modes = _list(args.modes) if args.modes else list(MODES)
+    ks = tuple(sorted(set(_list(args.k, int))))
+    if args.beir:
+        result = evaluate_beir(args.beir, modes, settings, args.index, show_progress=not args.quiet)
+    else:
+        result = evaluate(args.docs, args.questions, modes, ks, settings, args.index, show_progress=not args.quiet)
+    print(f"{result.dataset}: {len(result.questions)} questions over {result.docs}\n")
+    print(table(result.modes))
+    if args.failures:
+        print(f"\nworst {args.failures}:")
+        for q, run in failures(result, args.failures):
+            found = f"first hit at rank {run.rank_of_first_hit}" if run.rank_of_first_hit else "no hit in the top 10"
+            if not q.answerable:
+                found = "unanswerable, not abstained"
+            print(f"  [{run.mode}] {q.id} {q.question!r}: {found}; answered {run.answer[:80]!r}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.report:
+        Path(args.report).write_text(markdown_report(result, args.failures or 10), encoding="utf-8")
+    if args.plot:
+        plot(result, args.plot)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Ask questions of a folder of documents; get cited passages back."
@@ -107,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="refuse the index unless it was built with this model")
     p.add_argument("--json", action="store_true", help="print one JSON object: question, answer, hits")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure how often the right passage comes back, and how fast")
+    p.add_argument("--docs", default=DEFAULT_DOCS, help=f"documents folder (default: {DEFAULT_DOCS})")
+    p.add_argument("--questions", default="seeds/questions.jsonl", help="question file, JSON lines")
+    p.add_argument("--beir", metavar="DIR", help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    p.add_argument("--modes", help="comma-separated retrieval modes (default: all)")
+    p.add_argument("--k", default="1,3,5,10", help="comma-separated k for hit@k (default: 1,3,5,10)")
+    p.add_argument("--model", help="sentence-transformers model name or path (default: bundled)")
+    p.add_argument("--passage-tokens", type=int, help="target passage length in word pieces")
+    p.add_argument("--index", help="index name to build or reuse (default: eval-FOLDER)")
+    p.add_argument("--json", metavar="OUT.json", help="write all results and per-question runs as JSON")
+    p.add_argument("--report", metavar="OUT.md", help="write a Markdown report with the worst questions")
+    p.add_argument("--plot", metavar="OUT.png", help="plot hit@k against k, a line per mode")
+    p.add_argument("--failures", type=int, default=0, metavar="N", help="show the N worst questions")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -98,17 +98,10 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, question: str) -> np.ndarray:
-        """One question's vector; cached, since search and answer picking both need it."""
-        return self._encode_query(question)
-
-    @lru_cache(maxsize=256)  # noqa: B019 -- one Embedder per model for the process, see load_embedder
-    def _encode_query(self, question: str) -> np.ndarray:
-        vector = self.encode([question])[0]
-        vector.setflags(write=False)
-        return vector
+        return self.encode([question])[0]
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32) -> Embedder:
     """One loaded model per name for the whole process: loading takes seconds, a question milliseconds."""
     return Embedder(name, batch_size)

@@ -11,7 +11,17 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from qa.errors import QAError
-from qa.metrics import first_hit_rank, hit_at_k, mean, percentile, ranked_unique, reciprocal_rank
+from qa.metrics import (
+    first_hit_rank,
+    hit_at_k,
+    mean,
+    mrr_at_k,
+    ndcg_at_k,
+    percentile,
+    ranked_unique,
+    recall_at_k,
+    reciprocal_rank,
+)
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,10 +35,11 @@ class Question:
     question: str
     answers: list[str]
     doc: str | None = None
+    relevant: dict[str, float] | None = None  # BEIR: graded relevant documents instead of answer strings
 
     @property
     def answerable(self) -> bool:
-        return bool(self.answers)
+        return bool(self.answers or self.relevant)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -225,5 +236,102 @@ def evaluate(
         modes=modes_out,
         runs=runs,
         settings={**settings.to_dict(), "ks": list(ks), "index": str(index.path)},
+        versions=index.manifest.get("versions", {}),
+    )
+
+
+def load_beir(folder: str | Path) -> tuple[list[dict], list[Question]]:
+    """A BEIR dataset: corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels/test.tsv."""
+    folder = Path(folder)
+    paths = {name: folder / name for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")}
+    for name, path in paths.items():
+        if not path.is_file():
+            raise QAError(f"{folder} is not a BEIR folder: {name} is missing")
+    corpus = []
+    for number, line in enumerate(paths["corpus.jsonl"].read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+                corpus.append({"id": str(row["_id"]), "title": row.get("title") or "", "text": row["text"]})
+            except (ValueError, KeyError, TypeError) as exc:
+                raise QAError(f"{paths['corpus.jsonl']}:{number}: expected _id, title, text ({exc})") from exc
+    qrels: dict[str, dict[str, float]] = {}
+    for number, line in enumerate(paths["qrels/test.tsv"].read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.strip().split("\t")
+        if not line.strip() or (number == 1 and not parts[-1].lstrip("-").isdigit()):
+            continue  # blank, or the header line
+        if len(parts) != 3:
+            raise QAError(f"{paths['qrels/test.tsv']}:{number}: expected query-id, corpus-id, score")
+        qrels.setdefault(parts[0], {})[parts[1]] = float(parts[2])
+    questions = []
+    for number, line in enumerate(paths["queries.jsonl"].read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+                qid, text = str(row["_id"]), row["text"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise QAError(f"{paths['queries.jsonl']}:{number}: expected _id, text ({exc})") from exc
+            if qid in qrels:  # BEIR scores only the queries that have judgements
+                questions.append(Question(qid, text, [], relevant=qrels[qid]))
+    if not questions:
+        raise QAError(f"no judged queries in {folder}: qrels/test.tsv names none of queries.jsonl's ids")
+    return corpus, questions
+
+
+def evaluate_beir(
+    folder: str | Path,
+    modes: list[str],
+    settings: Settings = Settings(),
+    index_name: str | None = None,
+    show_progress: bool = False,
+) -> Evaluation:
+    """nDCG@10, recall@10, recall@100 and MRR@10 over a BEIR dataset, a document per corpus entry."""
+    from qa.answers import answer
+
+    folder = Path(folder)
+    corpus, questions = load_beir(folder)
+    name = index_name or f"beir-{folder.resolve().name}"
+    # The corpus becomes a folder of text files (title, blank line, text) so it is indexed like any
+    # other documents; file i is corpus entry i.
+    docs = Path(settings.index_root) / f".{name}-docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    width = len(str(len(corpus)))
+    id_of = {}
+    for i, entry in enumerate(corpus):
+        file = docs / f"{i:0{width}d}.txt"
+        body = f"{entry['title']}\n\n{entry['text']}" if entry["title"] else entry["text"]
+        if not file.exists() or file.read_text(encoding="utf-8") != body:
+            file.write_text(body, encoding="utf-8")
+        id_of[file.name] = entry["id"]
+    index, index_seconds = prepare_index(docs, name, settings, show_progress)
+    index.embedder.encode_query("warm up")
+    modes_out, runs = {}, []
+    for mode in modes:
+        mode_runs, scores = [], {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
+        for q in tqdm(questions, desc=f"asking ({mode})", unit="q", disable=not show_progress):
+            started = time.perf_counter()
+            result = answer(q.question, index, k=100, mode=mode, settings=settings.with_(min_score=-1.0))
+            seconds = time.perf_counter() - started
+            ranking = ranked_unique(id_of[h.passage.doc_id] for h in result.hits)
+            scores["ndcg@10"].append(ndcg_at_k(ranking, q.relevant, 10))
+            scores["recall@10"].append(recall_at_k(ranking, q.relevant, 10))
+            scores["recall@100"].append(recall_at_k(ranking, q.relevant, 100))
+            scores["mrr@10"].append(mrr_at_k(ranking, q.relevant, 10))
+            first = next((r for r, doc in enumerate(ranking, 1) if q.relevant.get(doc, 0) > 0), None)
+            mode_runs.append(Run(q.id, mode, True, first, ranking[:10], result.text, False, False, seconds, 0.0))
+        modes_out[mode] = {name: mean(values) for name, values in scores.items()}
+        modes_out[mode].update(
+            index_s=index_seconds,
+            query_ms_p50=percentile([r.seconds * 1000 for r in mode_runs], 50),
+            query_ms_p95=percentile([r.seconds * 1000 for r in mode_runs], 95),
+        )
+        runs.extend(mode_runs)
+    return Evaluation(
+        dataset=str(folder),
+        docs=str(docs),
+        questions=questions,
+        modes=modes_out,
+        runs=runs,
+        settings={**settings.to_dict(), "index": str(index.path)},
         versions=index.manifest.get("versions", {}),
     )

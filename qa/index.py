@@ -325,8 +325,9 @@ class Index:
         mode: str | None = None,
         doc_ids: Iterable[str] | None = None,
         settings: Settings = Settings(),
+        query: np.ndarray | None = None,
     ) -> list[Hit]:
         """The top-k passages for `question`, best first, optionally only from some documents."""
         from qa.search import search
 
-        return search(self, question, k, mode or settings.mode, doc_ids, settings)
+        return search(self, question, k, mode or settings.mode, doc_ids, settings, query)

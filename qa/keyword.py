@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
-
 FOLDER = "keyword"
 
 
@@ -25,8 +23,17 @@ def stem_words(words: Sequence[str]) -> list[str]:
     return _stemmer().stemWords(list(words))
 
 
-def tokenize(texts: Sequence[str]):
+def _bm25s():
     import bm25s
+
+    # bm25s sets its own logger to DEBUG, which prints its debug lines through any handler an
+    # application installs; put it back to the default threshold.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def tokenize(texts: Sequence[str]):
+    bm25s = _bm25s()
 
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
 
@@ -40,7 +47,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         bm25 = bm25s.BM25()
         bm25.index(tokenize(texts), show_progress=False)
@@ -51,7 +58,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path, size: int) -> KeywordIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         bm25 = bm25s.BM25.load(str(folder / FOLDER), show_progress=False, verbosity=0)
         return cls(bm25, size)

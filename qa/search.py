@@ -90,15 +90,19 @@ def search(
     mode: str,
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),
+    query: np.ndarray | None = None,
 ) -> list[Hit]:
-    """The top-k hits for `question` in `mode`, best first; `doc_ids` restricts the documents searched."""
+    """The top-k hits for `question` in `mode`, best first; `doc_ids` restricts the documents searched.
+
+    `query` is the question's vector, when the caller has it already.
+    """
     retrieve = MODES.get(mode)
     if retrieve is None:
         raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
     rows = _allowed_rows(index, doc_ids)
     if rows is not None and not len(rows):
         return []
-    query = index.embedder.encode_query(question)
+    query = index.embedder.encode_query(question) if query is None else query
     ranked = sorted(retrieve(index, question, query, k, rows, settings), key=lambda t: -t[1])[:k]
     return [
         Hit(
