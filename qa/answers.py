@@ -47,8 +47,33 @@ def overlap(question_words: set[str], sentence: str) -> float:
     return len(question_words & content_words(sentence)) / len(question_words)
 
 
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# What kind of answer a question asks for, and a pattern that a sentence holding one matches.
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*(when|what (year|date|day|month|time|century|decade))\b", re.I),
+     re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_MONTHS}|\d+(st|nd|rd|th)\b|centur(y|ies)|today|yesterday)", re.I)),
+    (re.compile(r"^\s*(how (many|much|long|old|far|often|large|big))\b", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|monthly|weekly|daily|annual)\b", re.I)),
+    (re.compile(r"^\s*(who|whom|whose)\b", re.I),
+     re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|\b[A-Z]{2,}\b")),
+]  # fmt: skip
+
+
+def answer_type_match(question: str, sentence: str) -> float:
+    """1 when the question asks for a kind of answer (a date, a number, a name) the sentence holds, else 0."""
+    for asks, holds in _ANSWER_TYPES:
+        if asks.search(question):
+            return 1.0 if holds.search(sentence) else 0.0
+    return 0.0
+
+
 def sentence_score(
-    passage_prior: float, similarity: float, word_overlap: float, weights: tuple[float, float, float] = (0.3, 0.4, 0.3)
+    passage_prior: float,
+    similarity: float,
+    word_overlap: float,
+    weights: tuple[float, float, float] = (0.3, 0.4, 0.3),
+    type_match: float = 0.0,
+    type_weight: float = 0.0,
 ) -> float:
     """How well a sentence answers: its passage's standing, its own similarity, its word overlap.
 
@@ -56,13 +81,17 @@ def sentence_score(
     retrieval trusts most; similarity and overlap choose among sentences.
     """
     w_prior, w_similarity, w_overlap = weights
-    return w_prior * passage_prior + w_similarity * similarity + w_overlap * word_overlap
+    return w_prior * passage_prior + w_similarity * similarity + w_overlap * word_overlap + type_weight * type_match
 
 
 def pick_sentences(
     index: Index, question: str, query: np.ndarray, hits: list[Hit], settings: Settings = Settings()
 ) -> list[Hit]:
-    """Each hit with its best-answering sentence (offsets and score) filled in; `query` is the question's vector."""
+    """Each hit with its best-answering sentence (offsets and score) filled in.
+
+    `query` is the vector the sentences are compared with: the question's, or for a follow-up the
+    mean of the question's and its context's.
+    """
     if not hits:
         return hits
     words = content_words(question)
@@ -73,15 +102,18 @@ def pick_sentences(
         rows = slice(p.sentence_row, p.sentence_row + len(p.sentences))
         similarities = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ query
         prior = hit.score / top if top > 0 else 0.0
-        scored = [
-            (
-                sentence_score(
-                    prior, float(sim), overlap(words, p.text[a - p.start : b - p.start]), settings.sentence_weights
-                ),
-                (a, b),
+        scored = []
+        for (a, b), sim in zip(p.sentences, similarities, strict=True):
+            sentence = p.text[a - p.start : b - p.start]
+            score = sentence_score(
+                prior,
+                float(sim),
+                overlap(words, sentence),
+                settings.sentence_weights,
+                answer_type_match(question, sentence),
+                settings.answer_type_weight,
             )
-            for (a, b), sim in zip(p.sentences, similarities, strict=True)
-        ]
+            scored.append((score, (a, b)))
         best_score, (start, end) = max(scored)
         picked.append(replace(hit, answer_start=start, answer_end=end, answer_score=best_score))
     return picked
@@ -94,16 +126,29 @@ def answer(
     mode: str | None = None,
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),
+    search_text: str | None = None,
 ) -> Answer:
-    """Search `index` for `question` and return the top-k passages with their answer sentences."""
+    """Search `index` for `question` and return the top-k passages with their answer sentences.
+
+    `search_text`, when given, is what retrieval searches for instead (a follow-up question with its
+    conversation's context); the answer sentence is still chosen for `question` itself.
+    """
     question = check_question(question, settings)
     k = settings.k if k is None else k
     mode = mode or settings.mode
     if not 1 <= k <= 100:
         raise QAError(f"k={k} is out of range: ask for 1 to 100 passages")
     query = index.embedder.encode_query(question)
-    hits = index.search(question, k, mode=mode, doc_ids=doc_ids, settings=settings, query=query)
-    hits = pick_sentences(index, question, query, hits, settings)
+    if search_text and search_text.strip() != question:
+        search_text = search_text.strip()
+        search_query = index.embedder.encode_query(search_text)
+        # "When did he respond?" alone matches any response; with its context it matches his.
+        sentence_query = (query + search_query) / 2
+    else:
+        search_text, search_query = question, query
+        sentence_query = query
+    hits = index.search(search_text, k, mode=mode, doc_ids=doc_ids, settings=settings, query=search_query)
+    hits = pick_sentences(index, question, sentence_query, hits, settings)
     abstained = not hits or max(h.similarity for h in hits) < settings.min_score
     return Answer(question=question, hits=hits, abstained=abstained)
 

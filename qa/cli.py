@@ -123,6 +123,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK and not args.auth and not args.no_auth:
+        raise QAError(
+            f"--host {args.host} makes the app reachable from other machines: "
+            "add --auth USER:PASSWORD (or --no-auth if you really mean it)"
+        )
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise QAError("--auth takes USER:PASSWORD, both non-empty")
+        auth = (user, password)
+    from qa.app import QAApp, launch, load_collection
+
+    _quiet_libraries()
+    settings = _settings(args)
+    docs = DEFAULT_DOCS if args.index == DEFAULT_INDEX else None
+    collection = load_collection(args.index, settings, docs=docs)
+    print(f"serving {', '.join(collection.indexes)} on http://{args.host}:{args.port}", flush=True)
+    launch(QAApp(collection, settings), args.host, args.port, auth)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Ask questions of a folder of documents; get cited passages back."
@@ -161,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", type=int, default=0, metavar="N", help="show the N worst questions")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat app (builds the seeds index first if it is missing)")
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (needed to bind another address)")
+    p.add_argument("--no-auth", action="store_true", help="allow another address without a login")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

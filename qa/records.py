@@ -51,6 +51,7 @@ class Hit:
     title: str
     rank: int = 0
     similarity: float = 0.0  # cosine between question and passage, whatever the mode: the confidence signal
+    collection: str = ""  # the index the hit came from, when several are searched together
     answer_start: int = 0  # document offsets of the answer sentence
     answer_end: int = 0
     answer_score: float = 0.0
@@ -67,6 +68,7 @@ class Hit:
             "score": round(self.score, 4),
             "similarity": round(self.similarity, 4),
             "doc_id": p.doc_id,
+            "collection": self.collection,
             "title": self.title,
             "paragraph": p.paragraph,
             "page": p.page,

@@ -31,10 +31,13 @@ class Settings:
     keyword_weight: float = 0.5
     # Answer sentence score = weights . (passage score / best passage score, sentence cosine, word overlap).
     sentence_weights: tuple[float, float, float] = (0.3, 0.4, 0.3)
+    # Added when a sentence holds the kind of answer the question asks for (a date for "when"...).
+    answer_type_weight: float = 0.1
     # Below this cosine similarity the best passage is taken not to answer the question.
     min_score: float = 0.30
     max_question_chars: int = 1000
     index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
+    uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here
 
     # Fields that change what is stored in an index; the others only change how it is queried.
     INDEX_FIELDS = ("model", "passage_tokens", "overlap_sentences")

@@ -1,0 +1,210 @@
+"""The chat app: a thin Gradio layer over the library. Handlers are plain methods tests can call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from qa.collection import Collection
+from qa.conversation import contextualize
+from qa.documents import READERS
+from qa.errors import QAError
+from qa.index import Index, build_index
+from qa.records import Answer
+from qa.render import document_html, reply_markdown, text
+from qa.search import MODES
+from qa.settings import Settings
+from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
+
+log = logging.getLogger(__name__)
+
+UPLOADS = "uploads"  # the index name of the user's own documents
+
+EXAMPLES = [
+    "What rating did the North West ROCU receive?",
+    "How many years in prison have TITAN investigations produced?",
+    "Who is the Police and Crime Commissioner for Cheshire?",
+    "What does the Wiltshire PCC see as a barrier to the ROCU network's progress?",
+]
+
+CSS = """
+#doc-view .doc-body { max-height: 560px; overflow-y: auto; line-height: 1.5; padding-right: .5em; }
+#doc-view .doc-title { font-weight: 600; font-size: 1.05em; }
+#doc-view .doc-id { color: var(--body-text-color-subdued); margin-bottom: .6em; font-family: monospace; }
+mark.passage { background: #fff3b0; color: inherit; }
+mark.answer, .passage mark { background: #ffd54f; color: inherit; font-weight: 600; }
+details summary { cursor: pointer; }
+"""
+
+# Scroll the document view to the highlighted passage once it is shown.
+SCROLL_JS = (
+    "() => { setTimeout(() => document.querySelector('#doc-view mark.passage')"
+    "?.scrollIntoView({block: 'center', behavior: 'instant'}), 50); }"
+)
+
+
+def _key(name: str, doc_id: str) -> str:
+    return f"{name}::{doc_id}"
+
+
+class QAApp:
+    """The app's state (the collection, the settings) and its handlers."""
+
+    def __init__(self, collection: Collection, settings: Settings = Settings()):
+        self.collection = collection
+        self.settings = settings
+        self._lock = threading.Lock()  # uploads replace an index while questions may be running
+
+    # -- handlers --------------------------------------------------------------------------------
+
+    def document_choices(self) -> list[tuple[str, str]]:
+        return [(f"{doc.title} ({doc.id})", _key(name, doc.id)) for name, doc in self.collection.documents()]
+
+    def ask(self, question: str, earlier: list[str], k: int, only: list[str] | None, mode: str) -> tuple[Answer, str]:
+        """The answer to `question` in this conversation, and the text that was searched."""
+        searched = contextualize(question.strip(), earlier)
+        pairs = [tuple(key.split("::", 1)) for key in only] if only else None
+        answer = self.collection.answer(question, int(k), mode, pairs, self.settings, search_text=searched)
+        return answer, searched
+
+    def respond(self, message: str, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
+        """Chat handler: the new history, the conversation's questions, citation choices, the last answer."""
+        history = list(history or [])
+        try:
+            answer, searched = self.ask(message, earlier or [], k, only, mode or self.settings.mode)
+        except QAError as exc:
+            history += [
+                {"role": "user", "content": text(message or "")},
+                {"role": "assistant", "content": f"⚠️ {text(str(exc))}"},
+            ]
+            return history, earlier, gr.update(choices=[], value=None), None, ""
+        history += [
+            {"role": "user", "content": text(message.strip())},
+            {"role": "assistant", "content": reply_markdown(answer, searched)},
+        ]
+        choices = [
+            (f"{h.rank}. {h.title} — {h.passage.doc_id}, paragraph {h.passage.paragraph}", str(i))
+            for i, h in enumerate(answer.hits)
+        ]
+        return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
+
+    def show_document(self, choice: str | None, answer: Answer | None) -> str:
+        """The cited document in full, scrolled to (and highlighting) the chosen passage."""
+        if choice is None or answer is None or not answer.hits:
+            return '<div class="doc-empty">Choose a citation to read it in its document.</div>'
+        hit = answer.hits[int(choice)]
+        return document_html(self.collection.document(hit.collection, hit.passage.doc_id), hit)
+
+    def add_documents(self, files: list[str] | None):
+        """Upload handler: save the files, re-index the user's collection, report what happened."""
+        if not files:
+            return "No files received.", gr.update()
+        folder = Path(self.settings.uploads_dir)
+        paths = [Path(f) for f in files]
+        try:
+            result = save_uploads(paths, [p.name for p in paths], folder)
+        except QAError as exc:
+            return f"⚠️ {text(str(exc))}", gr.update()
+        lines = [f"Refused {text(r)}" for r in result.refused]
+        if result.saved:
+            try:
+                report = build_index(folder, UPLOADS, self.settings)
+                index = Index.load(report.path, batch_size=self.settings.batch_size)
+            except QAError as exc:
+                lines.insert(0, f"⚠️ Could not index the uploads: {text(str(exc))}")
+            else:
+                with self._lock:
+                    self.collection = Collection({**self.collection.indexes, UPLOADS: index})
+                lines.insert(0, f"Added {', '.join(text(n) for n in result.saved)}: your collection now holds "
+                             f"{report.documents} documents, searched together with the seeds.")  # fmt: skip
+                lines += [f"Skipped {text(s)} (unreadable)" for s in report.skipped]
+        if result.unchanged:
+            lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
+        return "\n\n".join(lines), gr.update(choices=self.document_choices())
+
+    def ask_api(self, question: str, k: int = 5) -> dict:
+        """`/ask`: the answer and its citations as JSON."""
+        try:
+            answer, _ = self.ask(question, [], k, None, self.settings.mode)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+        return answer.to_dict()
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def blocks(self) -> gr.Blocks:
+        with gr.Blocks(title="Document QA") as demo:
+            gr.Markdown("## Ask the documents\nAnswers are sentences quoted from the documents, with their sources.")
+            earlier = gr.State([])
+            last = gr.State(None)
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        elem_id="chat", height=520, label="Conversation", group_consecutive_messages=False
+                    )
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="Ask a question about the documents…",
+                            show_label=False,
+                            scale=5,
+                            elem_id="question",
+                            max_length=self.settings.max_question_chars,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                    new = gr.Button("New conversation", elem_id="new-conversation")
+                with gr.Column(scale=2):
+                    citations = gr.Radio(choices=[], label="Open a cited document", elem_id="citations")
+                    view = gr.HTML(self.show_document(None, None), elem_id="doc-view")
+            with gr.Accordion("Settings", open=False):
+                k = gr.Slider(1, 10, value=self.settings.k, step=1, label="Passages to show")
+                only = gr.Dropdown(self.document_choices(), multiselect=True, label="Only these documents (empty: all)")
+                mode = gr.Radio(list(MODES), value=self.settings.mode, label="Retrieval mode")
+            with gr.Accordion("Add documents", open=False):
+                gr.Markdown(
+                    f"Formats: {', '.join(sorted(READERS))}; up to {MAX_FILES_PER_UPLOAD} files at a time, "
+                    f"{MAX_FILE_BYTES // 2**20} MB each. The seed documents are never changed."
+                )
+                upload = gr.File(file_count="multiple", file_types=sorted(READERS), elem_id="upload", label="Files")
+                status = gr.Markdown(elem_id="upload-status")
+
+            outputs = [chat, earlier, citations, last, box]
+            for event in (box.submit, send.click):
+                event(self.respond, [box, chat, earlier, k, only, mode], outputs)
+            new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None)),
+                      None, [chat, earlier, citations, last, view])  # fmt: skip
+            citations.change(self.show_document, [citations, last], view).then(None, js=SCROLL_JS)
+            upload.upload(self.add_documents, upload, [status, only])
+            gr.api(self.ask_api, api_name="ask")
+        return demo
+
+
+def load_collection(
+    index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True
+) -> Collection:
+    """The main index (built first from `docs` if it is missing) and the user's uploads, if any."""
+    path = settings.index_path(index_name)
+    if not path.exists() and docs:
+        log.warning("no index at %s yet: building it from %s", path, docs)
+        build_index(docs, index_name, settings, show_progress=show_progress)
+    indexes = {index_name: Index.load(path, batch_size=settings.batch_size)}
+    uploads = settings.index_path(UPLOADS)
+    if uploads.exists() and index_name != UPLOADS:
+        indexes[UPLOADS] = Index.load(uploads, batch_size=settings.batch_size)
+    return Collection(indexes)
+
+
+def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
+    app.blocks().queue(default_concurrency_limit=2).launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        share=False,  # never a public link unless the code is changed on purpose
+        max_file_size=MAX_FILE_BYTES,
+        css=CSS,
+        footer_links=["api"],
+        **kwargs,
+    )

@@ -1,0 +1,83 @@
+"""Answers and documents as safe HTML and Markdown for the app: document text is always shown as text."""
+
+from __future__ import annotations
+
+from qa.records import Answer, Document, Hit
+
+PREVIEW_CHARS = 180
+
+# Markdown and LaTeX characters as HTML entities: the chat renders Markdown, and a document's
+# "*", "_", "[x](...)" or "$" must show as typed. Entities read the same inside HTML blocks too.
+_ENTITIES = str.maketrans(
+    {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$"}
+    | {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def text(value: str) -> str:
+    """Any text from a document or a user, escaped for both HTML and Markdown."""
+    return value.translate(_ENTITIES)
+
+
+def where(hit: Hit) -> str:
+    p = hit.passage
+    page = f" · page {p.page}" if p.page else ""
+    return f"{text(p.doc_id)} · paragraph {p.paragraph}{page}"
+
+
+def passage_html(hit: Hit) -> str:
+    """The passage with its answer sentence highlighted; paragraphs kept."""
+    p = hit.passage
+    a, b = hit.answer_start - p.start, hit.answer_end - p.start
+    body = f"{text(p.text[:a])}<mark>{text(p.text[a:b])}</mark>{text(p.text[b:])}"
+    return body.replace("\n\n", "<br><br>")
+
+
+def reply_markdown(answer: Answer, searched: str | None = None) -> str:
+    """The chat reply: the answer sentence first, then a citation for each passage.
+
+    `searched` is shown when it is not the question itself (a follow-up searched with its context).
+    """
+    lines = []
+    if searched and searched.strip() != answer.question:
+        lines += [f"*Searched:* “{text(searched)}”", ""]
+    best = answer.best
+    if best is None:
+        return "\n".join(lines + ["No passages to show: the collection is empty or every document is filtered out."])
+    if answer.abstained:
+        lines += [
+            "**The documents do not seem to answer this.** The closest passages are below, for what they are worth.",
+            "",
+        ]
+    else:
+        lines += [f"> **“{text(best.answer_text)}”**", f"> — {text(best.title)} ({where(best)})", ""]
+    lines += ["**Closest passages (low confidence)**" if answer.abstained else "**Citations**", ""]
+    for hit in answer.hits:
+        preview = " ".join(hit.passage.text.split())
+        if len(preview) > PREVIEW_CHARS:
+            preview = preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
+        lines.append(
+            f"{hit.rank}. **{text(hit.title)}** · {where(hit)} · score {hit.score:.2f}\n"
+            f'<details><summary>{text(preview)}</summary><div class="passage">{passage_html(hit)}</div></details>'
+        )
+    return "\n".join(lines)
+
+
+def document_html(doc: Document, hit: Hit | None = None) -> str:
+    """The whole document, with the cited passage and its answer sentence highlighted."""
+    head = f'<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}</div>'
+    if hit is None:
+        body = text(doc.text)
+    else:
+        p, t = hit.passage, doc.text
+        body = (
+            text(t[: p.start])
+            + '<mark class="passage">'
+            + text(t[p.start : hit.answer_start])
+            + f'<mark class="answer">{text(t[hit.answer_start : hit.answer_end])}</mark>'
+            + text(t[hit.answer_end : p.end])
+            + "</mark>"
+            + text(t[p.end :])
+        )
+    # Line breaks rather than <p> elements: the highlight may span paragraphs, and a <mark> cannot.
+    return head + '<div class="doc-body">' + body.replace("\n\n", "<br><br>") + "</div>"

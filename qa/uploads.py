@@ -1,0 +1,74 @@
+"""The user's own documents: files saved safely into one folder, within limits, for their own index."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.documents import READERS
+from qa.errors import QAError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILES_PER_UPLOAD = 20
+MAX_FILES_TOTAL = 200
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays in its folder: no directories, no leading dots, plain characters only."""
+    base = re.split(r"[\\/]", name)[-1]  # a Windows path too: "C:\\x\\..\\a.txt" -> "a.txt"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _UNSAFE.sub("_", stem).strip(" ._-")[:100] or "document"
+    suffix = _UNSAFE.sub("", suffix)[:10].lower()
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+@dataclass
+class UploadResult:
+    saved: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "name: reason"
+
+
+def save_uploads(paths: list[Path], original_names: list[str], folder: Path) -> UploadResult:
+    """Copy uploaded files into `folder` under safe names; refuse what is unsupported or too big."""
+    if len(paths) > MAX_FILES_PER_UPLOAD:
+        raise QAError(f"{len(paths)} files at once is over the limit of {MAX_FILES_PER_UPLOAD}: upload fewer")
+    folder.mkdir(parents=True, exist_ok=True)
+    result = UploadResult()
+    existing = len([p for p in folder.iterdir() if p.is_file()])
+    for path, original in zip(paths, original_names, strict=True):
+        name = safe_name(original)
+        suffix = Path(name).suffix.lower()
+        if suffix not in READERS:
+            result.refused.append(f"{original}: unsupported format (supported: {', '.join(sorted(READERS))})")
+            continue
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result.refused.append(f"{original}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+            continue
+        data = path.read_bytes()
+        target = folder / name
+        if target.exists() and hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(data).digest():
+            result.unchanged.append(name)
+            continue
+        if target.exists():  # same name, new content: keep both
+            digest = hashlib.sha256(data).hexdigest()[:8]
+            target = folder / f"{Path(name).stem}-{digest}{suffix}"
+        if existing >= MAX_FILES_TOTAL:
+            result.refused.append(f"{original}: the collection is full ({MAX_FILES_TOTAL} files)")
+            continue
+        # The name is already plain, but check the resolved path anyway: nothing leaves the folder.
+        if target.resolve().parent != folder.resolve():
+            result.refused.append(f"{original}: unsafe file name")
+            continue
+        shutil.copyfile(path, target)
+        existing += 1
+        result.saved.append(target.name)
+    return result
