@@ -7,13 +7,16 @@ INSTALLED := $(VENV)/.installed
 SEEDS_INDEX := index/seeds/manifest.json
 HOST ?= 127.0.0.1
 PORT ?= 7860
+# The browser tests drive Debian's chromium: Playwright's own browser download cannot work offline.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint index clean
 
 run: $(INSTALLED) $(SEEDS_INDEX)
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
@@ -33,8 +36,12 @@ $(INSTALLED): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
 $(SEEDS_INDEX): $(INSTALLED) $(wildcard seeds/docs/*)
 	$(BIN)/qa index seeds/docs --name seeds
 
 clean:
-	rm -rf $(VENV) index/seeds index/.seeds.*
+	rm -rf $(VENV) index/seeds index/.seeds.* index/eval-* index/.eval-*

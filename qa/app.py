@@ -31,7 +31,7 @@ EXAMPLES = [
 ]
 
 CSS = """
-#doc-view .doc-body { max-height: 560px; overflow-y: auto; line-height: 1.5; padding-right: .5em; }
+#doc-view .doc-body { max-height: 560px; overflow-y: auto; line-height: 1.5; padding-right: .5em; position: relative; }
 #doc-view .doc-title { font-weight: 600; font-size: 1.05em; }
 #doc-view .doc-id { color: var(--body-text-color-subdued); margin-bottom: .6em; font-family: monospace; }
 mark.passage { background: #fff3b0; color: inherit; }
@@ -39,11 +39,12 @@ mark.answer, .passage mark { background: #ffd54f; color: inherit; font-weight: 6
 details summary { cursor: pointer; }
 """
 
-# Scroll the document view to the highlighted passage once it is shown.
-SCROLL_JS = (
-    "() => { setTimeout(() => document.querySelector('#doc-view mark.passage')"
-    "?.scrollIntoView({block: 'center', behavior: 'instant'}), 50); }"
-)
+# Scroll the document (not the page) to the highlighted passage once it is shown.
+SCROLL_JS = """() => { setTimeout(() => {
+  const mark = document.querySelector('#doc-view mark.passage');
+  const box = mark && mark.closest('.doc-body');
+  if (box) box.scrollTop = Math.max(0, mark.offsetTop - 40);
+}, 50); }"""
 
 
 def _key(name: str, doc_id: str) -> str:
@@ -197,6 +198,14 @@ def load_collection(
     return Collection(indexes)
 
 
+def theme() -> gr.themes.Base:
+    # Local fonts only: the default theme fetches web fonts, which an offline machine cannot.
+    return gr.themes.Default(
+        font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+
+
 def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
     app.blocks().queue(default_concurrency_limit=2).launch(
         server_name=host,
@@ -205,6 +214,7 @@ def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwa
         share=False,  # never a public link unless the code is changed on purpose
         max_file_size=MAX_FILE_BYTES,
         css=CSS,
+        theme=theme(),
         footer_links=["api"],
         **kwargs,
     )

@@ -37,8 +37,12 @@ def read_text(data: bytes, path: Path) -> str:
 # Formats the product reads, by file suffix. PDF, Word and HTML readers join this table.
 READERS: dict[str, Callable[[bytes, Path], str]] = {".txt": read_text, ".md": read_text}
 
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
+# Formatting tags that text extracted from web pages carries (seed 003 has <p> and <i>) are dropped.
+# Any other tag (<script>, <img onerror=...>) is kept as the characters it is, and shown as text.
+_FORMATTING = "p|i|b|u|em|strong|small|span|div|br|hr|sup|sub|li|ul|ol|h[1-6]|blockquote|font|center|tt|code|pre"
+_TAG = re.compile(rf"</?(?:{_FORMATTING})(?:\s[^<>]*)?/?>", re.I)
+# Bold as the seeds write it. Underscores are left alone: "__name__" in text is more often code.
+_EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S)
 _BULLET = re.compile(r"^\s*[*\-+•]\s+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -50,7 +54,7 @@ def clean(raw: str) -> str:
     their own; lines of a paragraph are joined; paragraphs with no letters or digits are dropped.
     """
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = _EMPHASIS.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\1", text)
     # A line with tabs is a table row: each cell becomes a paragraph, and so does the row.
     text = re.sub(r"^.*\t.*$", lambda m: "\n\n" + m.group(0).replace("\t", "\n\n") + "\n\n", text, flags=re.M)
     text = _TAG.sub(" ", text)

@@ -1,0 +1,103 @@
+"""The app's handlers as plain functions, with the real seeds index and real uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.app import QAApp
+from qa.cli import main
+from qa.collection import Collection
+from qa.render import document_html, reply_markdown, text
+from qa.settings import Settings
+
+CHESHIRE = "002_59c356561a19db13.txt"
+
+
+@pytest.fixture()
+def app(seeds_index, tmp_path):
+    settings = Settings(index_root=str(tmp_path / "index"), uploads_dir=str(tmp_path / "uploads"))
+    return QAApp(Collection({"seeds": seeds_index}), settings)
+
+
+def test_a_reply_leads_with_the_answer_then_citations(app):
+    history, earlier, citations, answer, box = app.respond("What rating did the North West ROCU receive?", [], [])
+    reply = history[-1]["content"]
+    assert history[-1]["role"] == "assistant" and box == ""
+    assert reply.startswith("> **“") and "outstanding" in reply.split("\n")[0]
+    assert reply.index("**Citations**") > reply.index("outstanding")
+    assert reply.count("<details>") == 5 and "<mark>" in reply  # each passage folds, answer highlighted
+    assert "001&#95;3f8c2f727cca616f&#46;txt · paragraph" in reply
+    assert len(citations["choices"]) == 5 and earlier == ["What rating did the North West ROCU receive?"]
+
+
+def test_a_follow_up_is_searched_with_its_context(app):
+    history, earlier, *_ = app.respond("Who is the Police and Crime Commissioner for Cheshire?", [], [])
+    history, earlier, _, answer, _ = app.respond("When did he respond to the report?", history, earlier)
+    reply = history[-1]["content"]
+    assert reply.startswith("*Searched:* “Who is the Police and Crime Commissioner for Cheshire? When did he respond")
+    assert answer.best.passage.doc_id == CHESHIRE
+    assert len(earlier) == 2
+
+
+def test_a_question_the_documents_do_not_answer_says_so(app):
+    history, *_, answer, _ = app.respond("What is the boiling point of mercury in kelvin?", [], [], 3)
+    reply = history[-1]["content"]
+    assert answer.abstained and reply.startswith("**The documents do not seem to answer this.**")
+    assert "Closest passages (low confidence)" in reply and reply.count("<details>") == 3
+
+
+def test_an_empty_question_gets_a_message_not_an_error(app):
+    history, earlier, *_ = app.respond("   ", [], [])
+    assert history[-1]["content"].startswith("⚠️ the question is empty") and earlier == []
+
+
+def test_restricting_to_documents(app):
+    only = [f"seeds::{CHESHIRE}"]
+    *_, answer, _ = app.respond("What rating did the North West ROCU receive?", [], [], 5, only)
+    assert answer.hits and {h.passage.doc_id for h in answer.hits} == {CHESHIRE}
+
+
+def test_a_citation_opens_its_document_with_passage_and_answer_highlighted(app):
+    *_, answer, _ = app.respond("How many years in prison have TITAN investigations produced?", [], [])
+    page = app.show_document("0", answer)
+    assert 'class="doc-title"' in page and '<mark class="passage">' in page
+    assert "2,000 years" in page.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
+    assert "Choose a citation" in app.show_document(None, None)
+
+
+def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(app, tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "otters.txt"
+    good.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
+    bad = incoming / "image.png"
+    bad.write_bytes(b"\x89PNG\r\n")
+    status, choices = app.add_documents([str(good), str(bad)])
+    assert status.startswith("Added otters&#46;txt") and "Refused image&#46;png: unsupported format" in status
+    assert ("Otter survey 2026 (otters.txt)", "uploads::otters.txt") in choices["choices"]
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["otters.txt"]
+    *_, answer, _ = app.respond("How many otters did the survey count?", [], [])
+    assert answer.hits[0].collection == "uploads" and "417" in answer.text
+    status, _ = app.add_documents([str(good)])
+    assert "Already there: otters&#46;txt" in status
+
+
+def test_document_text_is_shown_as_text():
+    from qa.records import Answer, Document, Hit, Passage
+
+    raw = 'Beware <script>alert("x")</script> and <img src=x onerror=alert(1)> and *stars* [link](javascript:x)'
+    doc = Document(id="evil.txt", title="<b>Evil</b>", text=raw, sha256="x")
+    p = Passage(doc.id, 0, len(raw), raw, 1, ((0, len(raw)),))
+    hit = Hit(p, 0.9, doc.title, rank=1, similarity=0.9, answer_start=0, answer_end=len(raw))
+    for html in (reply_markdown(Answer("q", [hit])), document_html(doc, hit)):
+        assert "<script" not in html and "<img" not in html and "<b>Evil" not in html
+        assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert&#40;1&#41;&gt;" in html
+        assert "&#91;link&#93;&#40;javascript:x&#41;" in html and "&#42;stars&#42;" in html
+    assert text("a < b & c") == "a &lt; b &amp; c"
+
+
+def test_serve_refuses_a_public_address_without_auth(capsys):
+    assert main(["serve", "--host", "0.0.0.0"]) == 1
+    assert "--auth USER:PASSWORD" in capsys.readouterr().err
+    assert main(["serve", "--host", "0.0.0.0", "--auth", "nopassword"]) == 1
+    assert "USER:PASSWORD" in capsys.readouterr().err

@@ -1,0 +1,137 @@
+"""End to end in a real browser: `qa serve` in a subprocess, Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+QA = Path(sys.executable).parent / "qa"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(seeds_root, tmp_path_factory):
+    """`qa serve` on a free port over a copy of the seeds index; its uploads in a temporary folder."""
+    home = tmp_path_factory.mktemp("served")
+    shutil.copytree(seeds_root / "seeds", home / "index" / "seeds")
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_ROOT": str(home / "index"), "QA_UPLOADS_DIR": str(home / "uploads")}
+    log = (home / "serve.log").open("w")
+    proc = subprocess.Popen([QA, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        assert proc.poll() is None, (home / "serve.log").read_text()
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the app did not start in 180 s"
+            time.sleep(0.5)
+    yield url, home
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    before = page.locator("#chat .message-row, #chat [data-testid='bot']").count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll(\"#chat .message-row, #chat [data-testid='bot']\").length > n", arg=before
+    )
+    expect(page.locator("#chat")).to_contain_text(question)
+
+
+def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
+    url, home = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+
+    # Ask a seed question: the reply quotes the answer and cites the document.
+    ask(page, "What rating did the North West ROCU receive?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Citations", timeout=60_000)
+    expect(chat).to_contain_text("Emily Spurrell welcomes 'outstanding' grading")
+    expect(chat.locator("blockquote strong").last).to_contain_text("outstanding rating")
+
+    # Open the first citation: the whole document, the passage and answer highlighted.
+    page.locator("#citations label").first.click()
+    view = page.locator("#doc-view")
+    expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt")
+    expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
+    expect(view).to_contain_text("Serena Kennedy, Chief Constable of Merseyside Police")  # the rest of it
+    # For the README: the top of the page, the chat scrolled back to the question and its answer.
+    page.wait_for_timeout(300)  # the document view's own scroll to the passage
+    page.evaluate("() => { window.scrollTo(0, 0); document.querySelectorAll('#chat *').forEach(e => e.scrollTop = 0); }")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    # Upload a document, and a hostile one; ask about them.
+    otters = tmp_path / "otters.txt"
+    otters.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.\n")
+    evil = tmp_path / "zebra <script>.txt"
+    evil.write_text(
+        "Zebra audit\n\nThe zebra audit found 12 zebras in the paddock. "
+        '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">\n'
+    )
+    page.get_by_text("Add documents", exact=True).click()  # the accordion renders its content when opened
+    page.locator("#upload input[type=file]").set_input_files([str(otters), str(evil)])
+    expect(page.locator("#upload-status")).to_contain_text("Added", timeout=120_000)
+    saved = sorted(p.name for p in (home / "uploads").iterdir())
+    assert saved[0] == "otters.txt" and saved[1].startswith("zebra") and not set("<>/") & set(saved[1])
+
+    ask(page, "How many otters did the survey count?")
+    expect(chat.locator("blockquote strong").last).to_contain_text("417 otters", timeout=60_000)
+    expect(chat).to_contain_text("otters.txt")
+
+    ask(page, "How many zebras did the zebra audit find in the paddock?")
+    expect(chat.locator("blockquote strong").last).to_contain_text("12 zebras", timeout=60_000)
+    page.locator("#citations label").first.click()
+    expect(view).to_contain_text('<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">')
+    assert page.evaluate("window.__pwned") is None  # shown as text, never run
+    page.close()
+
+
+def test_the_ask_api_returns_json(server):
+    from gradio_client import Client
+
+    url, _ = server
+    result = Client(url, verbose=False).predict(
+        "Who is the Police and Crime Commissioner for Cheshire?", 3, api_name="/ask"
+    )
+    assert result["question"] == "Who is the Police and Crime Commissioner for Cheshire?"
+    assert result["answer"]["doc_id"] == "002_59c356561a19db13.txt" and "DAVID KEANE" in result["answer"]["text"]
+    assert len(result["hits"]) == 3 and result["hits"][0]["title"]
