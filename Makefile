@@ -30,7 +30,6 @@ $(VENV)/bin/python:
 
 # Re-run only when the project's dependencies change; a second `make test` installs nothing.
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	# An unpinned torch would pull several GB of CUDA packages: pin the CPU build first.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
