@@ -95,7 +95,9 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     expect(view).to_contain_text("Serena Kennedy, Chief Constable of Merseyside Police")  # the rest of it
     # For the README: the top of the page, the chat scrolled back to the question and its answer.
     page.wait_for_timeout(300)  # the document view's own scroll to the passage
-    page.evaluate("() => { window.scrollTo(0, 0); document.querySelectorAll('#chat *').forEach(e => e.scrollTop = 0); }")
+    page.evaluate(
+        "() => { window.scrollTo(0, 0); document.querySelectorAll('#chat *').forEach(e => e.scrollTop = 0); }"
+    )
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 

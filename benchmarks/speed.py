@@ -1,0 +1,163 @@
+"""Speed benchmark: each figure beside a baseline measured in the same run, as medians and ratios.
+
+    .venv/bin/python benchmarks/speed.py [--docs DIR] [--questions FILE] [--runs 3] [--json OUT.json]
+
+- indexing: wall time of build_index (model already loaded) against raw `model.encode` of exactly the
+  texts the index embeds (passages and sentences); their ratio is the share of indexing spent in the model.
+- questions: `answer()` latency per mode (p50, p95) against one raw `model.encode` of the question.
+- memory: peak resident memory of this process after indexing and questions.
+- cold starts: `qa ask` from launch to exit, and `qa serve` from launch to its first /ask answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.answers import answer  # noqa: E402
+from qa.documents import read_folder  # noqa: E402
+from qa.embedding import load_embedder  # noqa: E402
+from qa.evaluation import load_questions  # noqa: E402
+from qa.index import Index, build_index, number_sentences  # noqa: E402
+from qa.metrics import percentile  # noqa: E402
+from qa.passages import split_passages  # noqa: E402
+from qa.search import MODES  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
+QA = Path(sys.executable).parent / "qa"
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
+    embedder = load_embedder()
+    settings = Settings(index_root=str(root))
+    texts = None
+    build_s, encode_s, model_share = [], [], []
+    for _ in range(runs):
+        seconds, report = timed(lambda: build_index(docs, "bench", settings, embedder=embedder))
+        build_s.append(seconds)
+        model_share.append(report.encode_seconds / report.seconds)
+        if texts is None:  # the same texts the index embeds, without the index around them
+            passages = [p for d in read_folder(docs) for p in split_passages(
+                d, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)]  # fmt: skip
+            passages, sentences = number_sentences(passages)
+            texts = [p.text for p in passages] + sentences
+        encode_s.append(timed(lambda texts=texts: embedder.encode(texts))[0])
+    build, encode = statistics.median(build_s), statistics.median(encode_s)
+    return {
+        "texts_embedded": len(texts),
+        "passages": report.passages,
+        "build_s_median": round(build, 3),
+        "raw_encode_s_median": round(encode, 3),
+        "indexing_texts_per_s": round(len(texts) / build, 1),
+        "raw_encode_texts_per_s": round(len(texts) / encode, 1),
+        "raw_encode_over_indexing_time": round(encode / build, 3),
+        "model_share_inside_build_median": round(statistics.median(model_share), 3),
+    }
+
+
+def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
+    index = Index.load(root / "bench")
+    embedder = index.embedder
+    for q in questions[:5]:
+        answer(q, index)  # warm up
+    out = {}
+    floor = [timed(lambda q=q: embedder.encode([q]))[0] * 1000 for q in questions for _ in range(runs)]
+    out["raw_question_encode_ms"] = {"p50": round(percentile(floor, 50), 2), "p95": round(percentile(floor, 95), 2)}
+    for mode in MODES:
+        ms = [timed(lambda q=q, m=mode: answer(q, index, mode=m))[0] * 1000 for q in questions for _ in range(runs)]
+        out[mode] = {
+            "p50": round(percentile(ms, 50), 2),
+            "p95": round(percentile(ms, 95), 2),
+            "p50_over_raw_encode": round(percentile(ms, 50) / percentile(floor, 50), 2),
+        }
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_cold_starts(root: Path, runs: int) -> dict:
+    env = {**os.environ, "QA_INDEX_ROOT": str(root)}
+    question = "What rating did the North West ROCU receive?"
+    ask = []
+    for _ in range(runs):
+        seconds, proc = timed(lambda: subprocess.run([QA, "ask", "--index", "bench", question], env=env,
+                                                     capture_output=True, cwd=ROOT))  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        ask.append(seconds)
+    from gradio_client import Client
+
+    serve = []
+    for _ in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen([QA, "serve", "--index", "bench", "--port", str(port)], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            while True:
+                try:
+                    Client(f"http://127.0.0.1:{port}/", verbose=False).predict(question, 5, api_name="/ask")
+                    break
+                except Exception:  # not listening yet
+                    if time.perf_counter() - started > 300:
+                        raise
+                    time.sleep(0.25)
+            serve.append(time.perf_counter() - started)
+        finally:
+            proc.terminate()
+            proc.wait()
+    return {
+        "qa_ask_s_median": round(statistics.median(ask), 2),
+        "qa_serve_first_answer_s_median": round(statistics.median(serve), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default_docs = SQUAD / "docs" if SQUAD.exists() else ROOT / "seeds" / "docs"
+    default_questions = SQUAD / "questions.jsonl" if SQUAD.exists() else ROOT / "seeds" / "questions.jsonl"
+    parser.add_argument("--docs", type=Path, default=default_docs)
+    parser.add_argument("--questions", type=Path, default=default_questions)
+    parser.add_argument("--n-questions", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-cold", action="store_true", help="skip the cold-start measurements")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    questions = [q.question for q in load_questions(args.questions)][: args.n_questions]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        results = {"docs": str(args.docs), "runs": args.runs, "cpus": os.cpu_count()}
+        results["indexing"] = bench_indexing(args.docs, args.runs, root)
+        results["questions"] = bench_questions(root, questions, args.runs)
+        results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if not args.skip_cold:
+            results["cold_start"] = bench_cold_starts(root, args.runs)
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
