@@ -57,7 +57,7 @@ class QAApp:
     def __init__(self, collection: Collection, settings: Settings = Settings()):
         self.collection = collection
         self.settings = settings
-        self._lock = threading.Lock()  # uploads replace an index while questions may be running
+        self._upload_lock = threading.Lock()
 
     # -- handlers --------------------------------------------------------------------------------
 
@@ -103,28 +103,38 @@ class QAApp:
         """Upload handler: save the files, re-index the user's collection, report what happened."""
         if not files:
             return "No files received.", gr.update()
+        # One upload at a time: two builds of the same index in one process would trip over each other.
+        with self._upload_lock:
+            lines = self._add_documents([Path(f) for f in files])
+        return "\n\n".join(lines), gr.update(choices=self.document_choices())
+
+    def _add_documents(self, paths: list[Path]) -> list[str]:
         folder = Path(self.settings.uploads_dir)
-        paths = [Path(f) for f in files]
         try:
             result = save_uploads(paths, [p.name for p in paths], folder)
         except QAError as exc:
-            return f"⚠️ {text(str(exc))}", gr.update()
+            return [f"⚠️ {text(str(exc))}"]
         lines = [f"Refused {text(r)}" for r in result.refused]
         if result.saved:
             try:
                 report = build_index(folder, UPLOADS, self.settings)
                 index = Index.load(report.path, batch_size=self.settings.batch_size)
             except QAError as exc:
-                lines.insert(0, f"⚠️ Could not index the uploads: {text(str(exc))}")
-            else:
-                with self._lock:
-                    self.collection = Collection({**self.collection.indexes, UPLOADS: index})
-                lines.insert(0, f"Added {', '.join(text(n) for n in result.saved)}: your collection now holds "
+                for name in result.saved:  # the previous collection stays as it was
+                    (folder / name).unlink(missing_ok=True)
+                return [f"⚠️ Could not add {', '.join(text(n) for n in result.saved)}: {text(str(exc))}", *lines]
+            self.collection = Collection({**self.collection.indexes, UPLOADS: index})
+            unreadable = [Path(s).name for s in report.skipped]
+            for name in unreadable:  # keep the folder to what the index holds
+                (folder / name).unlink(missing_ok=True)
+            added = [n for n in result.saved if n not in unreadable]
+            if added:
+                lines.insert(0, f"Added {', '.join(text(n) for n in added)}: your collection now holds "
                              f"{report.documents} documents, searched together with the seeds.")  # fmt: skip
-                lines += [f"Skipped {text(s)} (unreadable)" for s in report.skipped]
+            lines += [f"Refused {text(n)}: unreadable (binary, empty or no text)" for n in unreadable]
         if result.unchanged:
             lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
-        return "\n\n".join(lines), gr.update(choices=self.document_choices())
+        return lines
 
     def ask_api(self, question: str, k: int = 5) -> dict:
         """`/ask`: the answer and its citations as JSON."""

@@ -163,14 +163,15 @@ def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool
     from qa.index import Index, build_index, is_current
 
     path = settings.index_path(name)
-    seconds = 0.0
     if is_current(path, docs, settings):
-        log.info("reusing the index at %s", path)
-        index = Index.load(path, model=settings.model, batch_size=settings.batch_size)
-        return index, float(index.manifest.get("build_seconds", 0.0))
+        try:
+            index = Index.load(path, model=settings.model, batch_size=settings.batch_size)
+            log.info("reusing the index at %s", path)
+            return index, float(index.manifest.get("build_seconds", 0.0))
+        except QAError as exc:  # made by an older version, or damaged: build it afresh
+            log.warning("rebuilding %s: %s", path, exc)
     report = build_index(docs, name, settings, show_progress=show_progress)
-    seconds = report.seconds
-    return Index.load(path, model=settings.model, batch_size=settings.batch_size), seconds
+    return Index.load(path, model=settings.model, batch_size=settings.batch_size), report.seconds
 
 
 @dataclass

@@ -80,6 +80,13 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     assert answer.hits[0].collection == "uploads" and "417" in answer.text
     status, _ = app.add_documents([str(good)])
     assert "Already there: otters&#46;txt" in status
+    binary = incoming / "scan.txt"
+    binary.write_bytes(b"\x00\x01\x02 not text")
+    status, _ = app.add_documents([str(binary)])
+    assert "Refused scan&#46;txt: unreadable" in status
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [
+        "otters.txt"
+    ]  # nothing kept that is not indexed
 
 
 def test_document_text_is_shown_as_text():
