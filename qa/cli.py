@@ -47,6 +47,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     name = args.name or default_index_name(docs)
     report = build_index(docs, name, settings, show_progress=not args.quiet)
     skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
+    skipped += f", {report.reused} unchanged since the last build" if report.reused else ""
     print(
         f"indexed {report.documents} documents into {report.passages} passages{skipped} "
         f"in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}"

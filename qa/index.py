@@ -49,6 +49,7 @@ class BuildReport:
     skipped: list[str]
     seconds: float
     encode_seconds: float
+    reused: int = 0  # documents whose vectors were kept from the previous index
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
@@ -117,6 +118,70 @@ def number_sentences(passages: list[Passage]) -> tuple[list[Passage], list[str]]
     return numbered, texts
 
 
+@dataclass
+class _Part:
+    """One document's passages (sentence rows counted from 0 within it) and, once embedded, vectors."""
+
+    sha256: str
+    passages: list[Passage]
+    vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    sentence_texts: list[str] | None = None  # only for a document still to embed
+
+
+def _embed_parts(parts: list[_Part], embedder: Embedder, show_progress: bool) -> None:
+    """Embed the passages and sentences of `parts` in one call: the model batches them by length."""
+    texts = [p.text for part in parts for p in part.passages] + [t for part in parts for t in part.sentence_texts]
+    if not texts:
+        return
+    vectors = embedder.encode(texts, show_progress=show_progress)
+    at, sentence_at = 0, sum(len(part.passages) for part in parts)
+    for part in parts:
+        part.vectors = vectors[at : at + len(part.passages)]
+        part.sentence_vectors = vectors[sentence_at : sentence_at + len(part.sentence_texts)]
+        at += len(part.passages)
+        sentence_at += len(part.sentence_texts)
+
+
+def _reusable_parts(path: Path, settings: Settings, embedder: Embedder) -> dict[str, _Part]:
+    """The documents of the index at `path` with their passages and vectors, if it was built the same way."""
+    import faiss
+
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        same = (
+            manifest.get("format") == INDEX_FORMAT
+            and manifest.get("settings") == settings.index_params()
+            and manifest.get("weights_sha256") == embedder.weights_sha256
+            and manifest.get("dim") == embedder.dim
+        )
+        if not same:
+            return {}
+        faiss_index = faiss.read_index(str(path / VECTORS))
+        passages = [Passage.from_dict(row) for row in _read_jsonl(path / PASSAGES)]
+        sentence_vectors = np.load(path / SENTENCES)
+    except (OSError, RuntimeError, ValueError, TypeError, KeyError):
+        return {}  # nothing usable: embed everything
+    rows_of: dict[str, list[int]] = {}
+    for row, p in enumerate(passages):
+        rows_of.setdefault(p.doc_id, []).append(row)
+    parts = {}
+    for doc_id, rows in rows_of.items():
+        sha256 = manifest.get("documents", {}).get(doc_id, {}).get("sha256")
+        if not sha256:
+            continue
+        doc_passages = [passages[r] for r in rows]
+        first = min(p.sentence_row for p in doc_passages)
+        last = max(p.sentence_row + len(p.sentences) for p in doc_passages)
+        parts[doc_id] = _Part(
+            sha256=sha256,
+            passages=[replace(p, sentence_row=p.sentence_row - first) for p in doc_passages],
+            vectors=faiss_index.reconstruct_batch(np.array(rows, dtype=np.int64)),
+            sentence_vectors=sentence_vectors[first:last].astype(np.float32),
+        )
+    return parts
+
+
 def build_index(
     docs_dir: str | Path,
     name: str,
@@ -124,7 +189,11 @@ def build_index(
     show_progress: bool = False,
     embedder: Embedder | None = None,
 ) -> BuildReport:
-    """Read, split, embed and store every document under `docs_dir` as index `name`."""
+    """Read, split, embed and store every document under `docs_dir` as index `name`.
+
+    Documents whose content is unchanged since the current index `name` keep their passages and
+    vectors; only new and changed ones are embedded. The new index replaces the old atomically.
+    """
     import faiss
 
     started = time.perf_counter()
@@ -144,27 +213,39 @@ def build_index(
     version.mkdir()
     try:
         docs: list[Document] = []
-        passages: list[Passage] = []
         skipped: list[str] = []
         for path in tqdm(files, desc="reading", unit="doc", disable=not show_progress):
             try:
-                doc = read_document(path, root)
+                docs.append(read_document(path, root))
             except QAError as exc:
                 log.warning("%s", exc)
                 skipped.append(str(path))
-                continue
-            docs.append(doc)
-            passages.extend(
-                split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)
-            )
-        if not passages:
+        if not docs:
             raise QAError(f"no readable documents in {root}: {len(skipped)} file(s) skipped")
-        passages, sentence_texts = number_sentences(passages)
+        # An unchanged document keeps the passages and vectors it has in the current index.
+        reusable = _reusable_parts(index_root / name, settings, embedder)
+        parts = []
+        for doc in docs:
+            old = reusable.get(doc.id)
+            if old is not None and old.sha256 == doc.sha256:
+                parts.append(old)
+            else:
+                doc_passages = split_passages(
+                    doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences
+                )
+                numbered, sentence_texts = number_sentences(doc_passages)
+                parts.append(_Part(doc.sha256, numbered, sentence_texts=sentence_texts))
         encode_started = time.perf_counter()
-        # One call for passages and sentences: the model sorts by length and batches them together.
-        all_vectors = embedder.encode([p.text for p in passages] + sentence_texts, show_progress=show_progress)
+        _embed_parts([part for part in parts if part.vectors is None], embedder, show_progress)
         encode_seconds = time.perf_counter() - encode_started
-        vectors, sentence_vectors = all_vectors[: len(passages)], all_vectors[len(passages) :]
+        passages, offset = [], 0
+        for part in parts:  # sentence rows become rows of the whole index
+            passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
+            offset += len(part.sentence_vectors)
+        if not passages:
+            raise QAError(f"no text to index in {root}")
+        vectors = np.concatenate([part.vectors for part in parts])
+        sentence_vectors = np.concatenate([part.sentence_vectors for part in parts])
         np.save(version / SENTENCES, sentence_vectors.astype(np.float16))
 
         faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
@@ -189,7 +270,8 @@ def build_index(
             "counts": {
                 "documents": len(docs),
                 "passages": len(passages),
-                "sentences": len(sentence_texts),
+                "sentences": len(sentence_vectors),
+                "reused_documents": sum(part.sentence_texts is None for part in parts),
                 "skipped": len(skipped),
             },
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -207,7 +289,8 @@ def build_index(
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
-    return BuildReport(str(index_root / name), len(docs), len(passages), skipped, seconds, encode_seconds)
+    reused = sum(part.sentence_texts is None for part in parts)
+    return BuildReport(str(index_root / name), len(docs), len(passages), skipped, seconds, encode_seconds, reused)
 
 
 def _versions() -> dict:

