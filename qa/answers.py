@@ -13,6 +13,7 @@ from qa.index import Index
 from qa.keyword import stem_words
 from qa.records import Answer, Hit
 from qa.settings import Settings
+from qa.spans import answer_span
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -115,7 +116,18 @@ def pick_sentences(
             )
             scored.append((score, (a, b)))
         best_score, (start, end) = max(scored)
-        picked.append(replace(hit, answer_start=start, answer_end=end, answer_score=best_score))
+        span = answer_span(question, p.text[start - p.start : end - p.start], words)
+        span_start, span_end = (start + span[0], start + span[1]) if span else (start, end)
+        picked.append(
+            replace(
+                hit,
+                answer_start=start,
+                answer_end=end,
+                answer_score=best_score,
+                span_start=span_start,
+                span_end=span_end,
+            )
+        )
     return picked
 
 

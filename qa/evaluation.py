@@ -95,6 +95,7 @@ class Run:
     passage_chars: float
     doc_rank: int | None = None
     hits: list[dict] = field(default_factory=list)
+    span_hit: bool | None = None  # whether the bold part holds an answer; None when the whole sentence is shown
 
     def to_dict(self) -> dict:
         return {
@@ -134,6 +135,9 @@ def ask_all(index, questions: list[Question], mode: str, settings: Settings, k: 
                 # doc_hit@k asks whether one of the top-k *passages* comes from the gold document.
                 doc_rank=passage_docs.index(q.doc) + 1 if q.doc in passage_docs else None,
                 hits=[h.to_dict() for h in result.hits],
+                span_hit=contains_answer(result.best.span_text, q.answers)
+                if q.answerable and result.best and result.best.narrow_span
+                else None,
             )
         )
     return runs
@@ -150,6 +154,10 @@ def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]
     for k in ks:
         metrics[f"doc_hit@{k}"] = mean(hit_at_k(r.doc_rank, k) for r in answerable)
     metrics["answer@1"] = mean(float(r.answer_hit) for r in answerable)
+    # The bold part of the answer: how often one is shown, and how often it holds the answer then.
+    spans = [r.span_hit for r in answerable if r.span_hit is not None]
+    metrics["span_shown"] = len(spans) / len(answerable) if answerable else 0.0
+    metrics["span_precision"] = mean(float(hit) for hit in spans)
     metrics["passage_chars"] = mean(r.passage_chars for r in answerable)
     metrics["abstain"] = mean(float(r.abstained) for r in unanswerable)
     metrics["false_abstain"] = mean(float(r.abstained) for r in answerable)

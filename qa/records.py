@@ -55,11 +55,23 @@ class Hit:
     answer_start: int = 0  # document offsets of the answer sentence
     answer_end: int = 0
     answer_score: float = 0.0
+    span_start: int = 0  # document offsets of the part of the answer sentence that answers;
+    span_end: int = 0  # equal to the sentence's when no narrower part is known
 
     @property
     def answer_text(self) -> str:
         p = self.passage
         return p.text[self.answer_start - p.start : self.answer_end - p.start]
+
+    @property
+    def span_text(self) -> str:
+        p = self.passage
+        return p.text[self.span_start - p.start : self.span_end - p.start]
+
+    @property
+    def narrow_span(self) -> bool:
+        """Whether a part narrower than the answer sentence is known to answer."""
+        return (self.span_start, self.span_end) != (self.answer_start, self.answer_end)
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -80,6 +92,7 @@ class Hit:
                 "start": self.answer_start,
                 "end": self.answer_end,
                 "score": round(self.answer_score, 4),
+                "span": {"text": self.span_text, "start": self.span_start, "end": self.span_end},
             },
         }
 
@@ -113,6 +126,7 @@ class Answer:
                 "start": best.answer_start,
                 "end": best.answer_end,
                 "score": round(best.answer_score, 4),
+                "span": {"text": best.span_text, "start": best.span_start, "end": best.span_end},
             },
             "abstained": self.abstained,
             "hits": [h.to_dict() for h in self.hits],

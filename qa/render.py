@@ -25,11 +25,19 @@ def where(hit: Hit) -> str:
     return f"{text(p.doc_id)} · paragraph {p.paragraph}{page}"
 
 
+def sentence_html(hit: Hit) -> str:
+    """The answer sentence, with the part that answers in bold when it is narrower than the sentence."""
+    if not hit.narrow_span:
+        return text(hit.answer_text)
+    full, a, b = hit.answer_text, hit.span_start - hit.answer_start, hit.span_end - hit.answer_start
+    return f"{text(full[:a])}<strong>{text(full[a:b])}</strong>{text(full[b:])}"
+
+
 def passage_html(hit: Hit) -> str:
     """The passage with its answer sentence highlighted; paragraphs kept."""
     p = hit.passage
     a, b = hit.answer_start - p.start, hit.answer_end - p.start
-    body = f"{text(p.text[:a])}<mark>{text(p.text[a:b])}</mark>{text(p.text[b:])}"
+    body = f"{text(p.text[:a])}<mark>{sentence_html(hit)}</mark>{text(p.text[b:])}"
     return body.replace("\n\n", "<br><br>")
 
 
@@ -50,7 +58,8 @@ def reply_markdown(answer: Answer, searched: str | None = None) -> str:
             "",
         ]
     else:
-        lines += [f"> **“{text(best.answer_text)}”**", f"> — {text(best.title)} ({where(best)})", ""]
+        quote = f"“{sentence_html(best)}”" if best.narrow_span else f"<strong>“{text(best.answer_text)}”</strong>"
+        lines += [f"> {quote}", f"> — {text(best.title)} ({where(best)})", ""]
     lines += ["**Closest passages (low confidence)**" if answer.abstained else "**Citations**", ""]
     for hit in answer.hits:
         preview = " ".join(hit.passage.text.split())
@@ -74,7 +83,7 @@ def document_html(doc: Document, hit: Hit | None = None) -> str:
             text(t[: p.start])
             + '<mark class="passage">'
             + text(t[p.start : hit.answer_start])
-            + f'<mark class="answer">{text(t[hit.answer_start : hit.answer_end])}</mark>'
+            + f'<mark class="answer">{sentence_html(hit)}</mark>'
             + text(t[hit.answer_end : p.end])
             + "</mark>"
             + text(t[p.end :])

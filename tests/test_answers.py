@@ -81,3 +81,38 @@ def test_bad_questions_and_k_are_refused(seeds_index):
 def test_sentence_score_prefers_the_more_similar_sentence_in_the_same_passage():
     assert sentence_score(0.5, 0.8, 0.0) > sentence_score(0.5, 0.6, 0.0)
     assert sentence_score(0.5, 0.6, 1.0) > sentence_score(0.5, 0.6, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "span"),
+    [
+        (
+            "How many disruptions did the NWROCU carry out in the past 12 months?",
+            "During the past 12 months (November 22-23), the NWROCU carried out more than 5900 disruptions.",
+            "more than 5900",  # the number followed by what is counted, not the 12 of the question
+        ),
+        (
+            "How many years in prison have TITAN investigations produced?",
+            "In the past 6 years criminals have received a total of 2,000 years in prison sentences.",
+            "2,000",  # both are years; "in prison" stands beside this one
+        ),
+        (
+            "When did David Keane sign his response?",
+            "David Keane Police & Crime Commissioner 27th April 2021",
+            "27th April 2021",
+        ),
+        ("What year was the inspection?", "HMIC inspected all ten ROCUs in spring 2015.", "2015"),
+        (
+            "Who is the Chief Constable?",
+            "Serena Kennedy, Chief Constable of Merseyside Police said:",
+            None,
+        ),  # names: not measured well
+        ("How many ROCUs are there?", "There are many ROCUs.", None),  # no number in the sentence
+    ],
+)
+def test_answer_span(question, sentence, span):
+    from qa.answers import content_words
+    from qa.spans import answer_span
+
+    found = answer_span(question, sentence, content_words(question))
+    assert (sentence[found[0] : found[1]] if found else None) == span

@@ -23,11 +23,20 @@ def test_a_reply_leads_with_the_answer_then_citations(app):
     history, earlier, citations, answer, box = app.respond("What rating did the North West ROCU receive?", [], [])
     reply = history[-1]["content"]
     assert history[-1]["role"] == "assistant" and box == ""
-    assert reply.startswith("> **“") and "outstanding" in reply.split("\n")[0]
+    assert reply.startswith("> <strong>“") and "outstanding" in reply.split("\n")[0]
     assert reply.index("**Citations**") > reply.index("outstanding")
     assert reply.count("<details>") == 5 and "<mark>" in reply  # each passage folds, answer highlighted
     assert "001&#95;3f8c2f727cca616f&#46;txt · paragraph" in reply
     assert len(citations["choices"]) == 5 and earlier == ["What rating did the North West ROCU receive?"]
+
+
+def test_the_part_that_answers_is_bold_when_narrower_than_the_sentence(app):
+    history, *_, answer, _ = app.respond("How many disruptions did the NWROCU carry out in the past 12 months?", [], [])
+    first_line = history[-1]["content"].split("\n")[0]
+    assert first_line.startswith("> “") and "During the past 12 months" in first_line
+    assert "<strong>more than 5900</strong>" in first_line
+    assert answer.best.span_text == "more than 5900"
+    assert answer.to_dict()["answer"]["span"]["text"] == "more than 5900"
 
 
 def test_a_follow_up_is_searched_with_its_context(app):
@@ -61,7 +70,7 @@ def test_a_citation_opens_its_document_with_passage_and_answer_highlighted(app):
     *_, answer, _ = app.respond("How many years in prison have TITAN investigations produced?", [], [])
     page = app.show_document("0", answer)
     assert 'class="doc-title"' in page and '<mark class="passage">' in page
-    assert "2,000 years" in page.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
+    assert "<strong>2,000</strong> years in prison" in page.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
     assert "Choose a citation" in app.show_document(None, None)
 
 

@@ -116,11 +116,12 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     assert saved[0] == "otters.txt" and saved[1].startswith("zebra") and not set("<>/") & set(saved[1])
 
     ask(page, "How many otters did the survey count?")
-    expect(chat.locator("blockquote strong").last).to_contain_text("417 otters", timeout=60_000)
+    expect(chat.locator("blockquote").last).to_contain_text("417 otters", timeout=60_000)
+    expect(chat.locator("blockquote strong").last).to_have_text("417")  # the part that answers
     expect(chat).to_contain_text("otters.txt")
 
     ask(page, "How many zebras did the zebra audit find in the paddock?")
-    expect(chat.locator("blockquote strong").last).to_contain_text("12 zebras", timeout=60_000)
+    expect(chat.locator("blockquote").last).to_contain_text("12 zebras", timeout=60_000)
     page.locator("#citations label").first.click()
     expect(view).to_contain_text('<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">')
     assert page.evaluate("window.__pwned") is None  # shown as text, never run

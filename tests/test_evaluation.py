@@ -45,14 +45,14 @@ def test_question_file_fields_and_extras(tmp_path):
         load_questions(tmp_path / "none.jsonl")
 
 
-def run(rank, answerable=True, abstained=False, answer_hit=False, doc_rank=None, seconds=0.01, chars=100.0):
-    return Run("q", "dense", answerable, rank, [], "", answer_hit, abstained, seconds, chars, doc_rank)
+def run(rank, answerable=True, abstained=False, answer_hit=False, doc_rank=None, seconds=0.01, chars=100.0, span=None):
+    return Run("q", "dense", answerable, rank, [], "", answer_hit, abstained, seconds, chars, doc_rank, span_hit=span)
 
 
 def test_score_by_hand():
     runs = [
-        run(1, answer_hit=True, doc_rank=1, seconds=0.010),
-        run(3, doc_rank=1, seconds=0.020),
+        run(1, answer_hit=True, doc_rank=1, seconds=0.010, span=True),
+        run(3, doc_rank=1, seconds=0.020, span=False),
         run(None, doc_rank=4, abstained=True, seconds=0.030, chars=300.0),  # a miss, wrongly abstained
         run(None, answerable=False, abstained=True, seconds=0.040),
         run(None, answerable=False, abstained=False, seconds=0.050),
@@ -63,6 +63,7 @@ def test_score_by_hand():
     assert m["mrr@10"] == pytest.approx((1 + 1 / 3 + 0) / 3)
     assert m["doc_hit@1"] == pytest.approx(2 / 3) and m["doc_hit@5"] == 1.0
     assert m["answer@1"] == pytest.approx(1 / 3)
+    assert m["span_shown"] == pytest.approx(2 / 3) and m["span_precision"] == 0.5  # one of the two bold parts is right
     assert m["passage_chars"] == pytest.approx((100 + 100 + 300) / 3)
     assert m["abstain"] == 0.5 and m["false_abstain"] == pytest.approx(1 / 3)
     assert m["query_ms_p50"] == pytest.approx(30.0) and m["query_ms_p95"] == pytest.approx(48.0)
