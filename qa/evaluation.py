@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -94,7 +94,6 @@ class Run:
     seconds: float
     passage_chars: float
     doc_rank: int | None = None
-    hits: list[dict] = field(default_factory=list)
     span_hit: bool | None = None  # whether the bold part holds an answer; None when the whole sentence is shown
 
     def to_dict(self) -> dict:
@@ -134,7 +133,6 @@ def ask_all(index, questions: list[Question], mode: str, settings: Settings, k: 
                 passage_chars=mean(len(t) for t in texts),
                 # doc_hit@k asks whether one of the top-k *passages* comes from the gold document.
                 doc_rank=passage_docs.index(q.doc) + 1 if q.doc in passage_docs else None,
-                hits=[h.to_dict() for h in result.hits],
                 span_hit=contains_answer(result.best.span_text, q.answers)
                 if q.answerable and result.best and result.best.narrow_span
                 else None,
