@@ -13,7 +13,7 @@ from qa.index import Index
 from qa.keyword import stem_words
 from qa.records import Answer, Hit
 from qa.settings import Settings
-from qa.spans import answer_span
+from qa.spans import answer_span, answer_type_match
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -46,26 +46,6 @@ def overlap(question_words: set[str], sentence: str) -> float:
     if not question_words:
         return 0.0
     return len(question_words & content_words(sentence)) / len(question_words)
-
-
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-# What kind of answer a question asks for, and a pattern that a sentence holding one matches.
-_ANSWER_TYPES = [
-    (re.compile(r"^\s*(when|what (year|date|day|month|time|century|decade))\b", re.I),
-     re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_MONTHS}|\d+(st|nd|rd|th)\b|centur(y|ies)|today|yesterday)", re.I)),
-    (re.compile(r"^\s*(how (many|much|long|old|far|often|large|big))\b", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|monthly|weekly|daily|annual)\b", re.I)),
-    (re.compile(r"^\s*(who|whom|whose)\b", re.I),
-     re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|\b[A-Z]{2,}\b")),
-]  # fmt: skip
-
-
-def answer_type_match(question: str, sentence: str) -> float:
-    """1 when the question asks for a kind of answer (a date, a number, a name) the sentence holds, else 0."""
-    for asks, holds in _ANSWER_TYPES:
-        if asks.search(question):
-            return 1.0 if holds.search(sentence) else 0.0
-    return 0.0
 
 
 def sentence_score(

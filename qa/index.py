@@ -143,20 +143,27 @@ def _embed_parts(parts: list[_Part], embedder: Embedder, show_progress: bool) ->
         sentence_at += len(part.sentence_texts)
 
 
+def _manifest_if_built_with(path: Path, settings: Settings) -> dict | None:
+    """The manifest of the index at `path` if it has this format and these index settings, else None."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = manifest.get("format") == INDEX_FORMAT and manifest.get("settings") == settings.index_params()
+    return manifest if same else None
+
+
 def _reusable_parts(path: Path, settings: Settings, embedder: Embedder) -> dict[str, _Part]:
     """The documents of the index at `path` with their passages and vectors, if it was built the same way."""
     import faiss
 
+    manifest = _manifest_if_built_with(path, settings)
+    if manifest is None or (manifest.get("weights_sha256"), manifest.get("dim")) != (
+        embedder.weights_sha256,
+        embedder.dim,
+    ):
+        return {}
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        same = (
-            manifest.get("format") == INDEX_FORMAT
-            and manifest.get("settings") == settings.index_params()
-            and manifest.get("weights_sha256") == embedder.weights_sha256
-            and manifest.get("dim") == embedder.dim
-        )
-        if not same:
-            return {}
         faiss_index = faiss.read_index(str(path / VECTORS))
         passages = [Passage.from_dict(row) for row in _read_jsonl(path / PASSAGES)]
         sentence_vectors = np.load(path / SENTENCES)
@@ -307,11 +314,8 @@ def _versions() -> dict:
 
 def is_current(path: Path, docs_dir: str | Path, settings: Settings) -> bool:
     """Whether the index at `path` was built from exactly these files with these settings."""
-    try:
-        manifest = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if manifest.get("format") != INDEX_FORMAT or manifest.get("settings") != settings.index_params():
+    manifest = _manifest_if_built_with(Path(path), settings)
+    if manifest is None:
         return False
     root = Path(docs_dir)
     files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in find_files(root)}

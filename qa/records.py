@@ -119,15 +119,7 @@ class Answer:
             "question": self.question,
             "answer": None
             if best is None
-            else {
-                "text": best.answer_text,
-                "doc_id": best.passage.doc_id,
-                "title": best.title,
-                "start": best.answer_start,
-                "end": best.answer_end,
-                "score": round(best.answer_score, 4),
-                "span": {"text": best.span_text, "start": best.span_start, "end": best.span_end},
-            },
+            else {**best.to_dict()["answer"], "doc_id": best.passage.doc_id, "title": best.title},
             "abstained": self.abstained,
             "hits": [h.to_dict() for h in self.hits],
         }
