@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.abbreviations import expand
 from qa.errors import QAError
+from qa.focus import question_focus
 from qa.index import Index
-from qa.keyword import stem_words
+from qa.keyword import stem_words, terms
+from qa.names import new_names
+from qa.passages import indexed_text
 from qa.records import Answer, Hit
+from qa.scoring import (
+    GAPS,
+    SENTENCE_FEATURES,
+    Scorers,
+    add_gaps,
+    add_neighbours,
+    load_scorers,
+    log_words,
+    question_features,
+)
 from qa.settings import Settings
-from qa.spans import answer_span, answer_type_match
+from qa.spans import answer_span, answer_type_match, asked_type
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -36,79 +50,182 @@ def check_question(question: str, settings: Settings = Settings()) -> str:
     return question
 
 
+def bigrams(text: str) -> set[tuple[str, str]]:
+    """Adjacent pairs of stemmed content words: "management board", "sustainable funding"."""
+    words = stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP])
+    return set(zip(words, words[1:], strict=False))
+
+
 def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: "supports" and "supported" count as one."""
     return set(stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP]))
 
 
-def overlap(question_words: set[str], sentence: str) -> float:
-    """Share of the question's content words that the sentence contains."""
-    if not question_words:
-        return 0.0
-    return len(question_words & content_words(sentence)) / len(question_words)
+# Passages whose sentences compete for the answer: the answer is almost always in the top few, and
+# deeper passages add candidates that are wrong far more often than right.
+POOL = 5
 
 
-def sentence_score(
-    passage_prior: float,
-    similarity: float,
-    word_overlap: float,
-    weights: tuple[float, float, float] = (0.3, 0.4, 0.3),
-    type_match: float = 0.0,
-    type_weight: float = 0.0,
-) -> float:
-    """How well a sentence answers: its passage's standing, its own similarity, its word overlap.
+@dataclass
+class Candidates:
+    """Everything the scorers look at for one question: its hits and a feature row per sentence."""
 
-    The passage prior (the hit's score over the best hit's score) keeps the answer in the passages
-    retrieval trusts most; similarity and overlap choose among sentences.
+    question: str
+    hits: list[Hit]
+    sentences: list[tuple[int, int, int]]  # (hit index, start, end) per row of `features`
+    features: np.ndarray  # one row per sentence, columns SENTENCE_FEATURES
+    signals: np.ndarray  # QUESTION_SIGNALS
+
+
+def candidates(
+    question: str,
+    index: Index,
+    k: int,
+    mode: str,
+    doc_ids: Iterable[str] | None = None,
+    settings: Settings = Settings(),
+    search_text: str | None = None,
+) -> Candidates:
+    """Search, then describe every sentence of the hits with the signals the sentence scorer weighs.
+
+    Questions are expanded with the abbreviations learned from the documents ("PCC" also searches
+    "Police and Crime Commissioner"); the question's vector is the only model call.
     """
-    w_prior, w_similarity, w_overlap = weights
-    return w_prior * passage_prior + w_similarity * similarity + w_overlap * word_overlap + type_weight * type_match
-
-
-def pick_sentences(
-    index: Index, question: str, query: np.ndarray, hits: list[Hit], settings: Settings = Settings()
-) -> list[Hit]:
-    """Each hit with its best-answering sentence (offsets and score) filled in.
-
-    `query` is the vector the sentences are compared with: the question's, or for a follow-up the
-    mean of the question's and its context's.
-    """
-    if not hits:
-        return hits
-    words = content_words(question)
-    top = max(h.score for h in hits)
-    picked = []
-    for hit in hits:
+    expanded = expand(question, index.abbreviations)
+    query = index.embedder.encode_query(expanded)
+    if search_text and search_text.strip() != question:
+        search_text = expand(search_text.strip(), index.abbreviations)
+        search_query = index.embedder.encode_query(search_text)
+        # "When did he respond?" alone matches any response; with its context it matches his.
+        sentence_query = (query + search_query) / 2
+    else:
+        search_text, search_query, sentence_query = expanded, query, query
+    focus = question_focus(question, index.keyword, index.abbreviations)
+    hits = index.search(search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query)
+    words = content_words(expanded)
+    top = max((h.score for h in hits), default=0.0)
+    asked = asked_type(question)
+    pairs = bigrams(expanded)
+    hit_rows = np.array([h.row for h in hits], dtype=np.int64)
+    coverage = focus.coverage(hit_rows) if hits else np.zeros(0)
+    lacking = focus.heaviest_missing(hit_rows) if hits else np.zeros(0)
+    rows, where = [], []
+    for i, hit in enumerate(hits):
         p = hit.passage
-        rows = slice(p.sentence_row, p.sentence_row + len(p.sentences))
-        similarities = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ query
-        prior = hit.score / top if top > 0 else 0.0
-        scored = []
-        for (a, b), sim in zip(p.sentences, similarities, strict=True):
+        sims = np.asarray(index.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
+        for (a, b), sim in zip(p.sentences, sims @ sentence_query, strict=True):
             sentence = p.text[a - p.start : b - p.start]
-            score = sentence_score(
-                prior,
-                float(sim),
-                overlap(words, sentence),
-                settings.sentence_weights,
-                answer_type_match(question, sentence),
-                settings.answer_type_weight,
+            own = content_words(sentence)
+            named = new_names(sentence, question, index.names)
+            # A "who" or "where" answer is a name the question does not already hold.
+            typed = named if asked in ("person", "place") else answer_type_match(question, sentence)
+            rows.append(
+                [
+                    float(sim),
+                    hit.similarity,
+                    hit.score / top if top > 0 else 0.0,
+                    1.0 / (i + 1),
+                    float(coverage[i]),
+                    focus.sentence_coverage(set(terms(sentence))),
+                    len(words & own) / len(words) if words else 0.0,
+                    typed,
+                    len(own - words) / len(own) if own else 0.0,
+                    log_words(len(sentence.split())),
+                    named,
+                    len(pairs & bigrams(sentence)) / len(pairs) if pairs else 0.0,
+                    0.0,  # neighbours and gaps are filled in below, once every row is known
+                    0.0,
+                    float(lacking[i]),
+                    float(sentence.rstrip().endswith(_FULL_STOP)),
+                    *([0.0] * len(GAPS)),
+                ]
             )
-            scored.append((score, (a, b)))
-        best_score, (start, end) = max(scored)
-        span = answer_span(question, p.text[start - p.start : end - p.start], words)
+            where.append((i, a, b))
+    features = np.array(rows, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))
+    add_neighbours(features, np.array([i for i, _, _ in where], dtype=np.int64))
+    add_gaps(features, np.array([i < POOL for i, _, _ in where], dtype=bool))
+    pool_texts = [indexed_text(h.passage, h.title) for h in hits[:POOL]]
+    signals = np.array(
+        [
+            float(asked is not None),
+            focus.missing(hit_rows[:POOL]) if len(focus.terms) else 0.0,
+            absent_share(_NUMBER.findall(question), pool_texts),
+            absent_share(question_names(question, index.names), pool_texts, index.abbreviations),
+        ]
+    )
+    return Candidates(question, hits, where, features, signals)
+
+
+_FULL_STOP = tuple(".!?\"'”’)")
+_NUMBER = re.compile(r"\d[\d,./]*\d|\d")
+_NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+|\b[A-Z]{2,}\b")
+
+
+def question_names(question: str, names: frozenset[str]) -> list[str]:
+    """The names a question mentions: capitalised words past its first, or words the documents use as names."""
+    return sorted(
+        {m.group().rstrip("’'s") or m.group() for m in _NAME.finditer(question)} | (set(question.split()) & names)
+    )
+
+
+def absent_share(items: list[str], texts: list[str], spelled: dict[str, str] | None = None) -> float:
+    """The share of `items` that none of `texts` contains (case-insensitive), an abbreviation counting as
+    present when its expansion is; 0 when there are no items."""
+    if not items:
+        return 0.0
+    haystack = "\n".join(texts).lower()
+    spelled = spelled or {}
+
+    def present(item: str) -> bool:
+        return item.lower() in haystack or (item in spelled and spelled[item].lower() in haystack)
+
+    return sum(not present(item) for item in items) / len(items)
+
+
+def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: Scorers | None = None) -> Answer:
+    """The answer from the candidates: each hit's best sentence, the best of all, and whether to abstain.
+
+    The passage that holds the best sentence of the top POOL leads the hits, so the reply's first
+    citation is the one its answer comes from.
+    """
+    scorers = scorers or load_scorers()
+    hits = found.hits
+    if not hits:
+        return Answer(question=found.question, hits=[], abstained=True, confidence=0.0)
+    probabilities = scorers.sentence.probability(found.features)
+    best_row: dict[int, int] = {}
+    for row, (i, _, _) in enumerate(found.sentences):
+        if i not in best_row or probabilities[row] > probabilities[best_row[i]]:
+            best_row[i] = row
+    pool = [row for i, row in best_row.items() if i < POOL]
+    best = max(pool, key=lambda r: probabilities[r])
+    pool_rows = [r for r, (i, _, _) in enumerate(found.sentences) if i < POOL]
+    local_best = pool_rows.index(best)
+    confidence = float(
+        scorers.answerable.probability(
+            question_features(probabilities[pool_rows], found.features[pool_rows], local_best, found.signals)
+        )[0]
+    )
+    picked = []
+    for i, hit in enumerate(hits):
+        _, start, end = found.sentences[best_row[i]]
+        p = hit.passage
+        span = answer_span(found.question, p.text[start - p.start : end - p.start], content_words(found.question))
         span_start, span_end = (start + span[0], start + span[1]) if span else (start, end)
         picked.append(
             replace(
                 hit,
                 answer_start=start,
                 answer_end=end,
-                answer_score=best_score,
+                answer_score=float(probabilities[best_row[i]]),
                 span_start=span_start,
                 span_end=span_end,
             )
         )
-    return picked
+    picked.insert(0, picked.pop(found.sentences[best][0]))
+    picked = [replace(h, rank=rank) for rank, h in enumerate(picked[:k], start=1)]
+    abstained = settings.abstain and confidence < scorers.threshold
+    return Answer(question=found.question, hits=picked, abstained=abstained, confidence=confidence)
 
 
 def answer(
@@ -127,22 +244,10 @@ def answer(
     """
     question = check_question(question, settings)
     k = settings.k if k is None else k
-    mode = mode or settings.mode
     if not 1 <= k <= 100:
         raise QAError(f"k={k} is out of range: ask for 1 to 100 passages")
-    query = index.embedder.encode_query(question)
-    if search_text and search_text.strip() != question:
-        search_text = search_text.strip()
-        search_query = index.embedder.encode_query(search_text)
-        # "When did he respond?" alone matches any response; with its context it matches his.
-        sentence_query = (query + search_query) / 2
-    else:
-        search_text, search_query = question, query
-        sentence_query = query
-    hits = index.search(search_text, k, mode=mode, doc_ids=doc_ids, settings=settings, query=search_query)
-    hits = pick_sentences(index, question, sentence_query, hits, settings)
-    abstained = not hits or max(h.similarity for h in hits) < settings.min_score
-    return Answer(question=question, hits=hits, abstained=abstained)
+    found = candidates(question, index, k, mode or settings.mode, doc_ids, settings, search_text)
+    return decide(found, k, settings)
 
 
-__all__ = ["answer", "check_question"]
+__all__ = ["answer", "candidates", "check_question", "decide"]

@@ -14,6 +14,8 @@ from qa.settings import Settings
 
 DEFAULT_DOCS = "seeds/docs"
 DEFAULT_INDEX = "seeds"
+# The seeds' two question sets: worded like the documents, and worded as people ask.
+DEFAULT_QUESTIONS = "seeds/questions.jsonl,seeds/natural.jsonl"
 
 
 def default_index_name(docs: Path) -> str:
@@ -58,7 +60,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def _format_hit(hit, width: int = 100) -> str:
     p = hit.passage
     where = f"paragraph {p.paragraph}" + (f", page {p.page}" if p.page else "") + f", chars {p.start}-{p.end}"
-    head = f"{hit.rank}. [{hit.score:.3f}] {hit.title}\n   {p.doc_id}, {where}"
+    head = f"{hit.rank}. [match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {where}"
     body = textwrap.fill(" ".join(p.text.split()), width=width, initial_indent="   ", subsequent_indent="   ")
     return f"{head}\n{body}"
 
@@ -77,10 +79,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     best = result.best
     if result.abstained:
-        print("The documents do not seem to answer this. The closest passages:\n")
-    if best is not None:
+        print(f"Not in the documents: they do not seem to answer this (confidence {result.confidence:.2f}).")
+        print("The closest passages:\n")
+    elif best is not None:
         print(f"Answer: “{best.answer_text}”")
-        print(f"   — {best.title} ({best.passage.doc_id}, paragraph {best.passage.paragraph})\n")
+        print(f"   — {best.title} ({best.passage.doc_id}, paragraph {best.passage.paragraph})")
+        print(f"   confidence: {result.confidence_words} ({result.confidence:.2f})\n")
     for hit in result.hits:
         print(_format_hit(hit), end="\n\n")
     return 0
@@ -103,24 +107,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     modes = _list(args.modes) if args.modes else list(MODES)
     ks = tuple(sorted(set(_list(args.k, int))))
     if args.beir:
-        result = evaluate_beir(args.beir, modes, settings, args.index, show_progress=not args.quiet)
+        results = [evaluate_beir(args.beir, modes, settings, args.index, show_progress=not args.quiet)]
     else:
-        result = evaluate(args.docs, args.questions, modes, ks, settings, args.index, show_progress=not args.quiet)
-    print(f"{result.dataset}: {len(result.questions)} questions over {result.docs}\n")
-    print(table(result.modes))
-    if args.failures:
-        print(f"\nworst {args.failures}:")
-        for q, run in failures(result, args.failures):
-            found = f"first hit at rank {run.rank_of_first_hit}" if run.rank_of_first_hit else "no hit in the top 10"
-            if not q.answerable:
-                found = "unanswerable, not abstained"
-            print(f"  [{run.mode}] {q.id} {q.question!r}: {found}; answered {run.answer[:80]!r}")
+        results = [
+            evaluate(
+                args.docs,
+                questions,
+                modes,
+                ks,
+                settings,
+                args.index,
+                show_progress=not args.quiet,
+                unanswerable_from=args.unanswerable_from,
+                with_baseline=args.baseline,
+            )
+            for questions in _list(args.questions or DEFAULT_QUESTIONS)
+        ]
+    for result in results:
+        print(f"{result.dataset}: {len(result.questions)} questions over {result.docs}\n")
+        print(table(result.modes))
+        if args.failures:
+            print(f"\nworst {args.failures}:")
+            for q, run in failures(result, args.failures):
+                found = (
+                    f"first hit at rank {run.rank_of_first_hit}" if run.rank_of_first_hit else "no hit in the top 10"
+                )
+                if not q.answerable:
+                    found = "unanswerable, not abstained"
+                print(f"  [{run.mode}] {q.id} {q.question!r}: {found}; answered {run.answer[:80]!r}")
+        print()
     if args.json:
-        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        out = results[0].to_dict() if len(results) == 1 else {"evaluations": [r.to_dict() for r in results]}
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
     if args.report:
-        Path(args.report).write_text(markdown_report(result, args.failures or 10), encoding="utf-8")
+        report = "\n".join(markdown_report(r, args.failures or 10) for r in results)
+        Path(args.report).write_text(report, encoding="utf-8")
     if args.plot:
-        plot(result, args.plot)
+        plot(results[0], args.plot)
     return 0
 
 
@@ -175,7 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure how often the right passage comes back, and how fast")
     p.add_argument("--docs", default=DEFAULT_DOCS, help=f"documents folder (default: {DEFAULT_DOCS})")
-    p.add_argument("--questions", default="seeds/questions.jsonl", help="question file, JSON lines")
+    p.add_argument("--questions", help=f"question files, JSON lines, comma-separated (default: {DEFAULT_QUESTIONS})")
+    p.add_argument(
+        "--unanswerable-from", metavar="FILE", help="add another corpus's questions, counted as unanswerable here"
+    )
+    p.add_argument("--baseline", action="store_true", help="add a plain-BM25 row over the same passages")
     p.add_argument("--beir", metavar="DIR", help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     p.add_argument("--modes", help="comma-separated retrieval modes (default: all)")
     p.add_argument("--k", default="1,3,5,10", help="comma-separated k for hit@k (default: 1,3,5,10)")

@@ -35,7 +35,7 @@ class Collection:
         """Ask every index, keep the k best hits overall; `only` restricts to (index, document) pairs."""
         wanted = None if only is None else set(only)
         hits = []
-        abstained = True
+        abstained, confidence = True, 0.0
         for name, index in self.indexes.items():
             doc_ids = None if wanted is None else [d for n, d in wanted if n == name]
             if doc_ids == []:
@@ -43,6 +43,8 @@ class Collection:
             result = answer(question, index, k, mode, doc_ids, settings, search_text)
             hits += [replace(h, collection=name) for h in result.hits]
             abstained = abstained and result.abstained
-        hits.sort(key=lambda h: -h.score)
+            confidence = max(confidence, result.confidence)
+        # The answer scorer's probability is on one scale in every index; retrieval scores are not.
+        hits.sort(key=lambda h: -h.answer_score)
         hits = [replace(h, rank=rank) for rank, h in enumerate(hits[:k], start=1)]
-        return Answer(question=question.strip(), hits=hits, abstained=abstained or not hits)
+        return Answer(question=question.strip(), hits=hits, abstained=abstained or not hits, confidence=confidence)

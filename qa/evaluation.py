@@ -205,6 +205,35 @@ class Evaluation:
         }
 
 
+def as_unanswerable(questions: list[Question], prefix: str = "x-") -> list[Question]:
+    """Another corpus's questions, asked of these documents: none should be answered."""
+    return [Question(prefix + q.id, q.question, [], None) for q in questions]
+
+
+def baseline(index, questions: list[Question], depth: int) -> dict[str, float]:
+    """A peer in the same run: plain BM25 (bm25s, no context, no fusion) over the very same passages."""
+    from qa.keyword import KeywordIndex
+
+    plain = KeywordIndex.build([p.text for p in index.passages])
+    answerable = [q for q in questions if q.answerable]
+    ranks, doc_ranks, seconds = [], [], []
+    for q in answerable:
+        started = time.perf_counter()
+        rows = [row for row, _ in plain.search(q.question, depth)]
+        seconds.append(time.perf_counter() - started)
+        ranks.append(first_hit_rank([index.passages[r].text for r in rows], q.answers))
+        docs = [index.passages[r].doc_id for r in rows]
+        doc_ranks.append(docs.index(q.doc) + 1 if q.doc in docs else None)
+    out = {f"hit@{k}": mean(hit_at_k(r, k) for r in ranks) for k in DEFAULT_KS}
+    out["mrr@10"] = mean(reciprocal_rank(r, 10) for r in ranks)
+    out["doc_hit@1"] = mean(hit_at_k(r, 1) for r in doc_ranks)
+    out["doc_hit@5"] = mean(hit_at_k(r, 5) for r in doc_ranks)
+    out["passage_chars"] = mean(len(p.text) for p in index.passages)
+    out["query_ms_p50"] = percentile([s * 1000 for s in seconds], 50)
+    out["query_ms_p95"] = percentile([s * 1000 for s in seconds], 95)
+    return out
+
+
 def evaluate(
     docs: str | Path,
     questions_path: str | Path,
@@ -213,8 +242,14 @@ def evaluate(
     settings: Settings = Settings(),
     index_name: str | None = None,
     show_progress: bool = False,
+    unanswerable_from: str | Path | None = None,
+    with_baseline: bool = False,
 ) -> Evaluation:
-    """Run every question in every mode and score the runs."""
+    """Run every question in every mode and score the runs.
+
+    `unanswerable_from`: another question file whose questions are added as unanswerable here (the
+    cross-corpus check). `with_baseline`: add a plain-BM25 row over the same passages ("bm25-baseline").
+    """
     from qa.search import MODES
 
     unknown = [m for m in modes if m not in MODES]
@@ -224,6 +259,8 @@ def evaluate(
         raise QAError(f"--k takes positive whole numbers, got {ks}")
     docs = Path(docs)
     questions = load_questions(questions_path)
+    if unanswerable_from:
+        questions = questions + as_unanswerable(load_questions(unanswerable_from))
     name = index_name or f"eval-{docs.resolve().parent.name if docs.name == 'docs' else docs.resolve().name}"
     index, index_seconds = prepare_index(docs, name, settings, show_progress)
     missing = sorted({q.doc for q in questions if q.doc and q.doc not in index.documents})
@@ -236,8 +273,10 @@ def evaluate(
         mode_runs = ask_all(index, questions, mode, settings, depth, show_progress)
         modes_out[mode] = {**score(mode_runs, ks), "index_s": index_seconds}
         runs.extend(mode_runs)
+    if with_baseline:
+        modes_out["bm25-baseline"] = baseline(index, questions, depth)
     return Evaluation(
-        dataset=str(questions_path),
+        dataset=str(questions_path) + (f" + unanswerable from {unanswerable_from}" if unanswerable_from else ""),
         docs=str(docs),
         questions=questions,
         modes=modes_out,
@@ -317,7 +356,7 @@ def evaluate_beir(
         mode_runs, scores = [], {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
         for q in tqdm(questions, desc=f"asking ({mode})", unit="q", disable=not show_progress):
             started = time.perf_counter()
-            result = answer(q.question, index, k=100, mode=mode, settings=settings.with_(min_score=-1.0))
+            result = answer(q.question, index, k=100, mode=mode, settings=settings.with_(abstain=False))
             seconds = time.perf_counter() - started
             ranking = ranked_unique(id_of[h.passage.doc_id] for h in result.hits)
             scores["ndcg@10"].append(ndcg_at_k(ranking, q.relevant, 10))

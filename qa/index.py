@@ -6,6 +6,7 @@ when a build finishes, so a failed or killed build never touches the index in us
     manifest.json     format, model and weights hash, vector size, settings, documents, counts
     vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
     sentences.npy     float16 vectors of every sentence, so answer sentences are picked without the model
+    names.json        proper names learned from the documents (a signal for "who" and "which" answers)
     keyword/          the BM25 index (bm25s's own folder of .npy and .json files); row i = passage i
     passages.jsonl    one Passage a line
     documents.jsonl   one Document a line (cleaned text, so citations can open the whole document)
@@ -27,18 +28,20 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from qa.abbreviations import learn as learn_abbreviations
 from qa.documents import find_files, read_document
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.keyword import KeywordIndex
-from qa.passages import split_passages
+from qa.names import learn_names
+from qa.passages import context_of, indexed_text, split_passages
 from qa.records import Document, Hit, Passage
 from qa.settings import INDEX_FORMAT, Settings
 
 log = logging.getLogger(__name__)
 
 MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
-SENTENCES = "sentences.npy"
+SENTENCES, NAMES = "sentences.npy", "names.json"
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,23 @@ class _Part:
     vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
     sentence_texts: list[str] | None = None  # only for a document still to embed
+    title: str = ""
+
+
+def split_document(doc: Document, embedder: Embedder, settings: Settings) -> list[Passage]:
+    """The document's passages, sized so that each with its context fits the model's window."""
+    passages = split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)
+    contexts = {context_of(doc.title, p.section) for p in passages}
+    room = embedder.max_text_tokens - max(embedder.count_tokens(sorted(contexts)), default=0) - 2
+    if room <= settings.passage_tokens:
+        return passages  # a context too long to fit whole: the model cuts its tail, never the passage's text
+    return split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences, room)
 
 
 def _embed_parts(parts: list[_Part], embedder: Embedder, show_progress: bool) -> None:
-    """Embed the passages and sentences of `parts` in one call: the model batches them by length."""
-    texts = [p.text for part in parts for p in part.passages] + [t for part in parts for t in part.sentence_texts]
+    """Embed the passages (with their context) and sentences of `parts` in one call: the model batches by length."""
+    texts = [indexed_text(p, part.title) for part in parts for p in part.passages]
+    texts += [t for part in parts for t in part.sentence_texts]
     if not texts:
         return
     vectors = embedder.encode(texts, show_progress=show_progress)
@@ -237,11 +252,8 @@ def build_index(
             if old is not None and old.sha256 == doc.sha256:
                 parts.append(old)
             else:
-                doc_passages = split_passages(
-                    doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences
-                )
-                numbered, sentence_texts = number_sentences(doc_passages)
-                parts.append(_Part(doc.sha256, numbered, sentence_texts=sentence_texts))
+                numbered, sentence_texts = number_sentences(split_document(doc, embedder, settings))
+                parts.append(_Part(doc.sha256, numbered, sentence_texts=sentence_texts, title=doc.title))
         encode_started = time.perf_counter()
         _embed_parts([part for part in parts if part.vectors is None], embedder, show_progress)
         encode_seconds = time.perf_counter() - encode_started
@@ -258,9 +270,13 @@ def build_index(
         faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
         faiss_index.add_with_ids(vectors, np.arange(len(passages), dtype=np.int64))
         faiss.write_index(faiss_index, str(version / VECTORS))
-        KeywordIndex.build([p.text for p in passages]).save(version)
+        titles = {d.id: d.title for d in docs}
+        KeywordIndex.build([indexed_text(p, titles[p.doc_id]) for p in passages]).save(version)
         _write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
         _write_jsonl(version / DOCUMENTS, (asdict(d) for d in docs))
+        (version / NAMES).write_text(
+            json.dumps(learn_names(d.text for d in docs), ensure_ascii=False), encoding="utf-8"
+        )
         per_doc = {d.id: 0 for d in docs}
         for p in passages:
             per_doc[p.doc_id] += 1
@@ -274,6 +290,8 @@ def build_index(
             "settings": settings.index_params(),
             "source": str(root.resolve()),
             "documents": {d.id: {"sha256": d.sha256, "title": d.title, "passages": per_doc[d.id]} for d in docs},
+            # Learned from the documents at each build; questions are expanded with them.
+            "abbreviations": learn_abbreviations(d.text for d in docs),
             "counts": {
                 "documents": len(docs),
                 "passages": len(passages),
@@ -348,6 +366,7 @@ class Index:
         passages: list[Passage],
         docs: list[Document],
         embedder: Embedder,
+        names: frozenset[str] = frozenset(),
     ):
         self.path = path
         self.manifest = manifest
@@ -357,12 +376,17 @@ class Index:
         self.passages = passages
         self.documents = {d.id: d for d in docs}
         self.embedder = embedder
+        self.abbreviations: dict[str, str] = manifest.get("abbreviations", {})
+        self.names = names  # proper names learned from the documents (qa.names)
 
     @classmethod
     def load(cls, path: str | Path, model: str | None = None, batch_size: int = 32) -> Index:
         """Load the index at `path`. With `model`, refuse an index that another model built."""
         import faiss
 
+        # Exact search over one question is too small a job to share: on two busy cores FAISS's
+        # default threads made it several times slower than one thread.
+        faiss.omp_set_num_threads(1)
         path = Path(path)
         manifest = read_manifest(path)
         rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
@@ -389,6 +413,7 @@ class Index:
             docs = [Document(**row) for row in _read_jsonl(path / DOCUMENTS)]
             keyword = KeywordIndex.load(path, len(passages))
             sentence_vectors = np.load(path / SENTENCES, mmap_mode="r")
+            names = frozenset(json.loads((path / NAMES).read_text(encoding="utf-8")))
         except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
             raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
         sentences = manifest.get("counts", {}).get("sentences")
@@ -400,7 +425,7 @@ class Index:
             raise QAError(
                 f"the index at {path} is inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages): {rebuild}"
             )
-        return cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, docs, embedder)
+        return cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, docs, embedder, names)
 
     def title(self, doc_id: str) -> str:
         return self.documents[doc_id].title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,19 +24,57 @@ def stem_words(words: Sequence[str]) -> list[str]:
     return _stemmer().stemWords(list(words))
 
 
+@lru_cache(maxsize=1)
 def _bm25s():
     import bm25s
 
     # bm25s sets its own logger to DEBUG, which prints its debug lines through any handler an
-    # application installs; put it back to the default threshold.
+    # application installs; put it back to the default threshold. Once: setLevel clears every
+    # logger's cache, which costs more than a question's arithmetic.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
+
+
+# bm25s's own token pattern and English stop words, so `terms` splits text as the index does.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def tokenize(texts: Sequence[str]):
     bm25s = _bm25s()
 
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed, stop-word-free terms of `text`, as the keyword index sees them.
+
+    The same split as `tokenize` (a test holds them equal), without its per-call set-up, which costs
+    more than the split itself for the few dozen sentences a question looks at.
+    """
+    stop = _stopwords()
+    return stem_words([w for w in _TOKEN.findall(text.lower()) if w not in stop])
+
+
+# Words that make a question a question: rare in documents, so BM25 would weigh "who" or "did" above
+# what the question is about. They are left out of queries and of the question's focus.
+QUESTION_WORDS = frozenset(
+    "who whom whose what when where which why how did does do done was were has have had can could would "
+    "should shall may might must am being been he she his her hers him its they them their theirs we our us "
+    "you your i me my many much tell name according say said please about".split()
+)
+
+
+def query_terms(question: str) -> list[str]:
+    """The terms of a question that say what it is about: `terms` without the question's own words."""
+    stop = _stopwords()
+    return stem_words([w for w in _TOKEN.findall(question.lower()) if w not in stop and w not in QUESTION_WORDS])
 
 
 class KeywordIndex:
@@ -63,13 +102,29 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(folder / FOLDER), show_progress=False, verbosity=0)
         return cls(bm25, size)
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """The rows whose text holds `term` (a stemmed term), from BM25's own postings: no scan."""
+        token_id = self.bm25.vocab_dict.get(term)
+        if token_id is None:
+            return np.empty(0, dtype=np.int64)
+        indptr = self.bm25.scores["indptr"]
+        return np.asarray(self.bm25.scores["indices"][indptr[token_id] : indptr[token_id + 1]], dtype=np.int64)
+
+    def idf(self, rows_with_term: int) -> float:
+        """BM25's inverse document frequency: rare terms weigh most; a term no passage holds, most of all."""
+        return float(np.log(1 + (self.size - rows_with_term + 0.5) / (rows_with_term + 0.5)))
+
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (row, BM25 score) with a score above zero; `mask` (1 = allowed) restricts the rows."""
-        tokens = tokenize([question])
-        if not tokens.vocab or not len(tokens.ids[0]):
-            return []  # nothing but stop words: BM25 has nothing to match
+        tokens = [t for t in query_terms(question) if t in self.bm25.vocab_dict]
+        if not tokens:
+            return []  # nothing but stop words, or words no passage has: BM25 has nothing to match
         k = min(k, self.size)
         rows, scores = self.bm25.retrieve(
-            tokens, k=k, show_progress=False, weight_mask=None if mask is None else mask.astype(np.float32), n_threads=1
+            [tokens],
+            k=k,
+            show_progress=False,
+            weight_mask=None if mask is None else mask.astype(np.float32),
+            n_threads=1,
         )
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]

@@ -13,6 +13,30 @@ from qa.sentences import paragraphs, sentences
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _WORD = re.compile(r"\S+")
+# A heading: a short paragraph that does not end like a sentence ("Background", "Chief Officer comments").
+_HEADING_WORDS = 14
+_SENTENCE_END = tuple(".!?:;,”\"'")
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of the paragraphs that read as headings, in order; the last paragraph never is one."""
+    spans = paragraphs(text)
+    out = []
+    for a, b in spans[:-1]:
+        heading = text[a:b].strip()
+        if len(heading.split()) <= _HEADING_WORDS and not heading.endswith(_SENTENCE_END) and heading[:1] != "•":
+            out.append((a, heading))
+    return out
+
+
+def context_of(title: str, section: str | None) -> str:
+    """What is indexed beside a passage's own text: its document's title and its section heading."""
+    return f"{title} > {section}" if section and section != title else title
+
+
+def indexed_text(passage: Passage, title: str) -> str:
+    """The text embedded and keyword-indexed for a passage: its context, then the passage itself."""
+    return f"{context_of(title, passage.section)}\n\n{passage.text}"
 
 
 def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
@@ -30,13 +54,25 @@ def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, li
     return pieces
 
 
-def split_passages(doc: Document, count: TokenCounter, target_tokens: int, overlap_sentences: int = 1) -> list[Passage]:
-    """Pack whole sentences into passages of at most `target_tokens` word pieces.
+def split_passages(
+    doc: Document,
+    count: TokenCounter,
+    target_tokens: int,
+    overlap_sentences: int = 1,
+    max_tokens: int | None = None,
+) -> list[Passage]:
+    """Pack whole sentences into passages of about `target_tokens` word pieces.
 
     A passage repeats the last `overlap_sentences` sentences of the one before, so an answer that
     straddles a cut is still found whole. A new paragraph starts a new passage once the current one is
     half full, which keeps passages on one topic. Sentences longer than the target are cut at words.
+
+    A fragment under a quarter of the target (a heading, a signature line, a table label) is never a
+    passage of its own: short texts score well on both retrieval paths for being short, not for
+    answering. It joins its neighbours, up to `max_tokens` (the model's window less the context).
     """
+    max_tokens = max(max_tokens or target_tokens, target_tokens)
+    min_tokens = target_tokens // 4
     text = doc.text
     para_starts = [a for a, _ in paragraphs(text)]
     spans = sentences(text)
@@ -47,27 +83,53 @@ def split_passages(doc: Document, count: TokenCounter, target_tokens: int, overl
     def paragraph_of(offset: int) -> int:
         return bisect.bisect_right(para_starts, offset)
 
+    heads = headings(text)
+    head_starts = [a for a, _ in heads]
+
+    def section_of(offset: int) -> str | None:
+        i = bisect.bisect_right(head_starts, offset) - 1
+        return heads[i][1] if i >= 0 else None
+
     passages: list[Passage] = []
     current: list[tuple[int, int, int]] = []
 
-    def flush() -> None:
-        if current:
-            start, end = current[0][0], current[-1][1]
-            passages.append(
-                Passage(
-                    doc_id=doc.id,
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    paragraph=paragraph_of(start),
-                    sentences=tuple((a, b) for a, b, _ in current),
-                )
-            )
+    def make(chosen: list[tuple[int, int, int]]) -> Passage:
+        start, end = chosen[0][0], chosen[-1][1]
+        return Passage(
+            doc_id=doc.id,
+            start=start,
+            end=end,
+            text=text[start:end],
+            paragraph=paragraph_of(start),
+            sentences=tuple((a, b) for a, b, _ in chosen),
+            section=section_of(start),
+        )
 
+    last_units: list[tuple[int, int, int]] = []
+
+    def flush() -> None:
+        nonlocal last_units
+        if not current:
+            return
+        new = [u for u in current if not passages or u[0] >= passages[-1].end]
+        grown = last_units + new
+        if passages and sum(n for _, _, n in new) < min_tokens and sum(n for _, _, n in grown) <= max_tokens:
+            passages[-1] = make(grown)  # a trailing fragment joins the passage before it
+            last_units = grown
+            return
+        passages.append(make(current))
+        last_units = list(current)
+
+    heading_starts = set(head_starts)
     for unit in units:
         size = sum(n for _, _, n in current)
         new_paragraph = bool(current) and paragraph_of(unit[0]) != paragraph_of(current[-1][0])
-        if current and (size + unit[2] > target_tokens or (new_paragraph and size >= target_tokens // 2)):
+        limit = target_tokens if size >= min_tokens else max_tokens  # a fragment takes what follows it
+        # A heading opens a passage: the passage then starts with what its section is about.
+        opens_section = unit[0] in heading_starts and size >= min_tokens
+        if current and (
+            size + unit[2] > limit or opens_section or (new_paragraph and size >= max(target_tokens // 2, min_tokens))
+        ):
             flush()
             carried = current[-overlap_sentences:] if overlap_sentences and not new_paragraph else []
             # Only carry the overlap if it leaves room for new text.

@@ -57,6 +57,7 @@ class Hit:
     answer_score: float = 0.0
     span_start: int = 0  # document offsets of the part of the answer sentence that answers;
     span_end: int = 0  # equal to the sentence's when no narrower part is known
+    row: int = -1  # the passage's row in its index
 
     @property
     def answer_text(self) -> str:
@@ -103,11 +104,19 @@ class Answer:
 
     question: str
     hits: list[Hit] = field(default_factory=list)
-    abstained: bool = False  # the best passage scored below the threshold: the documents may not answer
+    abstained: bool = False  # the documents do not seem to answer: the hits are only the closest passages
+    confidence: float = 0.0  # probability, from the fitted scorer, that the documents answer the question
+
+    @property
+    def confidence_words(self) -> str:
+        """The confidence as a reader takes it: high, medium, or not found."""
+        if self.abstained:
+            return "not found"
+        return "high" if self.confidence >= 0.8 else "medium"
 
     @property
     def best(self) -> Hit | None:
-        return max(self.hits, key=lambda h: h.answer_score, default=None)
+        return self.hits[0] if self.hits else None  # the answer's passage leads the hits
 
     @property
     def text(self) -> str:
@@ -121,5 +130,7 @@ class Answer:
             if best is None
             else {**best.to_dict()["answer"], "doc_id": best.passage.doc_id, "title": best.title},
             "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "confidence_words": self.confidence_words,
             "hits": [h.to_dict() for h in self.hits],
         }

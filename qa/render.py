@@ -54,19 +54,26 @@ def reply_markdown(answer: Answer, searched: str | None = None) -> str:
         return "\n".join(lines + ["No passages to show: the collection is empty or every document is filtered out."])
     if answer.abstained:
         lines += [
-            "**The documents do not seem to answer this.** The closest passages are below, for what they are worth.",
+            "**Not in the documents.** They do not seem to answer this "
+            f"(confidence {answer.confidence:.2f}). The closest passages are below, for what they are worth.",
             "",
         ]
     else:
         quote = f"“{sentence_html(best)}”" if best.narrow_span else f"<strong>“{text(best.answer_text)}”</strong>"
-        lines += [f"> {quote}", f"> — {text(best.title)} ({where(best)})", ""]
+        lines += [
+            f"> {quote}",
+            f"> — {text(best.title)} ({where(best)})",
+            "",
+            f"*Confidence: {answer.confidence_words} ({answer.confidence:.2f})*",
+            "",
+        ]
     lines += ["**Closest passages (low confidence)**" if answer.abstained else "**Citations**", ""]
     for hit in answer.hits:
         preview = " ".join(hit.passage.text.split())
         if len(preview) > PREVIEW_CHARS:
             preview = preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
         lines.append(
-            f"{hit.rank}. **{text(hit.title)}** · {where(hit)} · score {hit.score:.2f}\n"
+            f"{hit.rank}. **{text(hit.title)}** · {where(hit)} · match {hit.answer_score:.2f}\n"
             f'<details><summary>{text(preview)}</summary><div class="passage">{passage_html(hit)}</div></details>'
         )
     return "\n".join(lines)

@@ -31,7 +31,7 @@ def columns(modes: dict[str, dict[str, float]]) -> list[str]:
 def table(modes: dict[str, dict[str, float]], markdown: bool = False) -> str:
     """One row per mode, one column per metric."""
     cols = columns(modes)
-    rows = [["mode", *cols]] + [[mode, *(_cell(c, m[c]) for c in cols)] for mode, m in modes.items()]
+    rows = [["mode", *cols]] + [[mode, *(_cell(c, m[c]) if c in m else "—" for c in cols)] for mode, m in modes.items()]
     if markdown:
         lines = ["| " + " | ".join(r) + " |" for r in rows]
         lines.insert(1, "|" + "|".join("---" for _ in rows[0]) + "|")

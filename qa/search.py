@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.errors import QAError
+from qa.focus import Focus, question_focus
 from qa.records import Hit
 from qa.settings import Settings
 
@@ -59,19 +60,20 @@ def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -
     return dict(index.keyword.search(question, k, mask))
 
 
-def dense(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
-    top = _dense_top(index, query, k, rows)
+def dense(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
+    top = _dense_top(index, query, n, rows)
     return [(row, cos, cos) for row, cos in top.items()]
 
 
-def keyword(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
-    top = _keyword_top(index, question, k, rows)
+def keyword(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
+    top = _keyword_top(index, question, n, rows)
     cosines = _cosines(index, query, list(top))
-    return [(row, score, cosines[row]) for row, score in top.items()]
+    best = max(top.values(), default=0.0)
+    # BM25 over the question's best BM25: in [0, 1] like the other modes, whatever the question's length.
+    return [(row, score / best, cosines[row]) for row, score in top.items()]
 
 
-def hybrid(index: Index, question: str, query: np.ndarray, k: int, rows, settings) -> list[tuple[int, float, float]]:
-    n = max(CANDIDATES, 4 * k)
+def hybrid(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
     dense_top = _dense_top(index, query, n, rows)
     keyword_top = _keyword_top(index, question, n, rows)
     cosines = {**dense_top, **_cosines(index, query, [r for r in keyword_top if r not in dense_top])}
@@ -79,7 +81,7 @@ def hybrid(index: Index, question: str, query: np.ndarray, k: int, rows, setting
     return [(row, score, cosines[row]) for row, score in fused.items()]
 
 
-# Every retrieval mode, by name: each returns (passage row, mode score, cosine) for the top candidates.
+# Every retrieval mode, by name: each returns (passage row, mode score, cosine) for its top n candidates.
 MODES: dict[str, Callable] = {"dense": dense, "keyword": keyword, "hybrid": hybrid}
 
 
@@ -91,10 +93,14 @@ def search(
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),
     query: np.ndarray | None = None,
+    focus: Focus | None = None,
 ) -> list[Hit]:
     """The top-k hits for `question` in `mode`, best first; `doc_ids` restricts the documents searched.
 
-    `query` is the question's vector, when the caller has it already.
+    `query` is the question's vector, when the caller has it already. Each mode's candidates are
+    re-ranked with the question's focus: a passage holding its rarest words ("Cheshire") gains
+    `focus_weight` times the weighted share it holds, so one missing them ranks lower unless its
+    meaning is clearly closer.
     """
     retrieve = MODES.get(mode)
     if retrieve is None:
@@ -103,7 +109,16 @@ def search(
     if rows is not None and not len(rows):
         return []
     query = index.embedder.encode_query(question) if query is None else query
-    ranked = sorted(retrieve(index, question, query, k, rows, settings), key=lambda t: -t[1])[:k]
+    if focus is None:
+        focus = question_focus(question, index.keyword, index.abbreviations)
+    found = retrieve(index, question, query, max(CANDIDATES, 4 * k), rows, settings)
+    if found and len(focus.terms):
+        coverage = focus.coverage(np.array([row for row, _, _ in found]))
+        found = [
+            (row, score + settings.focus_weight * float(c), cos)
+            for (row, score, cos), c in zip(found, coverage, strict=True)
+        ]
+    ranked = sorted(found, key=lambda t: -t[1])[:k]
     return [
         Hit(
             passage=index.passages[row],
@@ -111,6 +126,7 @@ def search(
             similarity=cos,
             title=index.title(index.passages[row].doc_id),
             rank=rank,
+            row=row,
         )
         for rank, (row, score, cos) in enumerate(ranked, start=1)
     ]

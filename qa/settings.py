@@ -10,7 +10,7 @@ from pathlib import Path
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: passages carry their title and section; abbreviations learned
 
 
 @dataclass(frozen=True)
@@ -22,19 +22,18 @@ class Settings:
     """
 
     model: str = BUNDLED_MODEL  # the bundled model, or any sentence-transformers name or path
-    passage_tokens: int = 128  # target passage length in the model's word pieces (window: 256)
+    passage_tokens: int = 176  # target passage length in the model's word pieces (window: 256)
     overlap_sentences: int = 1  # sentences repeated at the start of the next passage
     batch_size: int = 32
     k: int = 5
     mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
     # Hybrid score = cosine + keyword_weight * BM25 / (the question's best BM25).
     keyword_weight: float = 0.5
-    # Answer sentence score = weights . (passage score / best passage score, sentence cosine, word overlap).
-    sentence_weights: tuple[float, float, float] = (0.3, 0.4, 0.3)
-    # Added when a sentence holds the kind of answer the question asks for (a date for "when"...).
-    answer_type_weight: float = 0.1
-    # Below this cosine similarity the best passage is taken not to answer the question.
-    min_score: float = 0.30
+    # Added to a passage's score times the weighted share of the question's rarest terms it holds (qa.focus).
+    focus_weight: float = 0.3
+    # Answer sentences and "not in the documents" come from the fitted scorers in qa/scorer.json
+    # (qa.scoring); abstain=False always answers (the evaluation of retrieval alone uses it).
+    abstain: bool = True
     max_question_chars: int = 1000
     index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
     uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here

@@ -13,19 +13,29 @@ from qa.keyword import stem_words
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Loose: what kind of answer a question asks for, and a pattern any sentence holding one matches.
+_NUMBERS = r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half)\b"
 _ANSWER_TYPES = [
-    (re.compile(r"^\s*(when|what (year|date|day|month|time|century|decade))\b", re.I),
-     re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_MONTHS}|\d+(st|nd|rd|th)\b|centur(y|ies)|today|yesterday)", re.I)),
-    (re.compile(r"^\s*(how (many|much|long|old|far|often|large|big))\b", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|monthly|weekly|daily|annual)\b", re.I)),
-    (re.compile(r"^\s*(who|whom|whose)\b", re.I),
+    ("date", re.compile(r"^\s*(when|by when|in what year|what (year|date|day|month|time|century|decade))\b", re.I),
+     re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_MONTHS}|\d+(st|nd|rd|th)\b|centur(y|ies)|today|yesterday|spring|summer|autumn|winter)", re.I)),
+    ("amount", re.compile(r"^\s*how much\b|\b(cost|worth|value|budget|price)\b", re.I),
+     re.compile(rf"[£$€]|{_NUMBERS}|\b(per cent|percent)\b", re.I)),
+    ("number", re.compile(r"^\s*(how (many|long|old|far|often|large|big))\b", re.I),
+     re.compile(rf"{_NUMBERS}|\b(monthly|weekly|daily|annual|yearly)\b", re.I)),
+    ("person", re.compile(r"^\s*(who|whom|whose|who's)\b", re.I),
      re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|\b[A-Z]{2,}\b")),
+    ("place", re.compile(r"^\s*(where|from where|in which (country|city|region|county|town))\b", re.I),
+     re.compile(r"\b(?:in|at|from|to|near|of)\s+(?:the\s+)?[A-Z][a-z]+")),
 ]  # fmt: skip
 
 
+def asked_type(question: str) -> str | None:
+    """The kind of answer `question` asks for (date, amount, number, person, place), or None."""
+    return next((name for name, asks, _ in _ANSWER_TYPES if asks.search(question)), None)
+
+
 def answer_type_match(question: str, sentence: str) -> float:
-    """1 when the question asks for a kind of answer (a date, a number, a name) the sentence holds, else 0."""
-    for asks, holds in _ANSWER_TYPES:
+    """1 when the question asks for a kind of answer the sentence holds, else 0."""
+    for _, asks, holds in _ANSWER_TYPES:
         if asks.search(question):
             return 1.0 if holds.search(sentence) else 0.0
     return 0.0

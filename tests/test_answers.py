@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answers import answer, check_question, sentence_score
+from qa.answers import answer, check_question
 from qa.errors import QAError
 from qa.settings import Settings
 
@@ -28,19 +28,9 @@ SEED_QUESTIONS = [
     ("When should sustainable funding be delivered?", "003_666e703430145ad0.txt", ["2022/23"]),
     ("How many ROCUs did HMIC inspect in spring 2015?", "004_85a5cf008e6fc99c.txt", ["ten"]),
     ("When will the plan be presented to the NWROCU Management Board?", "002_59c356561a19db13.txt", ["20th May 2021"]),
-    # Known misses, kept so that a fix shows up (strict: an unexpected pass fails the run).
-    pytest.param(
-        "Which force supports the regional ACC post in the South West?",
-        "003_666e703430145ad0.txt",
-        ["Dorset"],
-        marks=pytest.mark.xfail(strict=True, reason="right passage first; the answer sentence comes from 002"),
-    ),
-    pytest.param(
-        "Who is the Chief Constable of Merseyside Police?",
-        "001_3f8c2f727cca616f.txt",
-        ["Serena Kennedy"],
-        marks=pytest.mark.xfail(strict=True, reason="000's 'Jane Kennedy, PCC for Merseyside' outranks it by 0.003"),
-    ),
+    # Worded as people ask: an abbreviation the documents spell out, a possessive.
+    ("Who is the PCC for Cheshire?", "002_59c356561a19db13.txt", ["KEANE"]),
+    ("Who is Merseyside's chief constable?", "001_3f8c2f727cca616f.txt", ["Serena Kennedy"]),
 ]
 
 
@@ -48,7 +38,7 @@ SEED_QUESTIONS = [
 def test_seed_question_finds_its_document_and_answer_sentence(seeds_index, question, doc, words):
     result = answer(question, seeds_index, k=5)
     assert result.hits[0].passage.doc_id == doc
-    assert not result.abstained
+    assert not result.abstained and 0 < result.confidence <= 1
     for word in words:
         assert word.lower() in result.text.lower(), (question, result.text)
     best = result.best
@@ -56,15 +46,70 @@ def test_seed_question_finds_its_document_and_answer_sentence(seeds_index, quest
     assert seeds_index.documents[best.passage.doc_id].text[best.answer_start : best.answer_end] == result.text
 
 
-def test_an_off_topic_question_abstains_but_still_shows_passages(seeds_index):
-    result = answer("What is the boiling point of mercury in kelvin?", seeds_index, k=3)
+def test_the_pcc_for_cheshire_is_not_answered_by_a_short_merseyside_signature(seeds_index):
+    # Once answered with "Jane Kennedy, Police and Crime Commissioner for Merseyside PCC Lead ...": a
+    # 91-character line that won on being short and on "PCC", without the word "Cheshire".
+    result = answer("Who is the PCC for Cheshire?", seeds_index, k=5)
+    assert "Jane Kennedy" not in result.text and "Cheshire".lower() in result.hits[0].passage.text.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the boiling point of mercury in kelvin?",
+        "What is the capital of Australia?",
+        "How do I bake sourdough bread at home?",
+    ],
+)
+def test_off_topic_questions_are_declined_but_still_show_passages(seeds_index, question):
+    result = answer(question, seeds_index, k=3)
     assert result.abstained and len(result.hits) == 3
+    assert result.confidence_words == "not found" and result.to_dict()["confidence"] < 0.5
 
 
-def test_answer_json_has_question_answer_and_hits(seeds_index):
+NEAR_TOPIC = pytest.mark.xfail(
+    strict=True, reason="known weakness: every word of it is in one passage; the scorer sees no missing signal"
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param("Who is the PCC for Dorset?", marks=NEAR_TOPIC),
+        pytest.param("Who is the Chief Constable of Cheshire?", marks=NEAR_TOPIC),
+        # A year no passage holds: the number the question turns on is missing.
+        "How many arrests did the NWROCU make in 2019?",
+    ],
+)
+def test_near_topic_questions_the_documents_do_not_answer_are_declined(seeds_index, question):
+    # The documents name Dorset as a lead force and Cheshire's PCC; never Dorset's PCC nor Cheshire's
+    # chief constable, and no NWROCU figures for 2019.
+    assert answer(question, seeds_index, k=5).abstained
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_every_mode_keeps_the_same_contract(seeds_index, mode):
+    """What every retrieval mode must return: ranked hits, scores in order, answers inside passages, [0, 1] confidence."""
+    result = answer("How many disruptions did the NWROCU carry out?", seeds_index, k=4, mode=mode)
+    assert [h.rank for h in result.hits] == [1, 2, 3, 4]
+    assert len({(h.passage.doc_id, h.passage.start) for h in result.hits}) == 4
+    for hit in result.hits:
+        p = hit.passage
+        assert p.start <= hit.answer_start < hit.answer_end <= p.end
+        assert hit.answer_start <= hit.span_start < hit.span_end <= hit.answer_end
+        assert 0 <= hit.answer_score <= 1 and -1 <= hit.similarity <= 1
+        assert seeds_index.documents[p.doc_id].text[p.start : p.end] == p.text
+    assert 0 <= result.confidence <= 1
+    assert result.best is result.hits[0] and "5900" in result.text
+    restricted = answer("chief officers", seeds_index, k=3, mode=mode, doc_ids=["002_59c356561a19db13.txt"])
+    assert {h.passage.doc_id for h in restricted.hits} == {"002_59c356561a19db13.txt"}
+
+
+def test_answer_json_has_question_answer_confidence_and_hits(seeds_index):
     d = answer("Who is the Police and Crime Commissioner for Cheshire?", seeds_index, k=2).to_dict()
     assert d["question"].startswith("Who is") and len(d["hits"]) == 2
     assert d["answer"]["doc_id"] == "002_59c356561a19db13.txt"
+    assert 0 <= d["confidence"] <= 1 and d["confidence_words"] in ("high", "medium")
     assert {"rank", "score", "doc_id", "title", "paragraph", "start", "end", "text", "answer"} <= set(d["hits"][0])
 
 
@@ -76,11 +121,6 @@ def test_bad_questions_and_k_are_refused(seeds_index):
     with pytest.raises(QAError, match="k=0 is out of range"):
         answer("a question", seeds_index, k=0)
     assert check_question("  why?  ", Settings()) == "why?"
-
-
-def test_sentence_score_prefers_the_more_similar_sentence_in_the_same_passage():
-    assert sentence_score(0.5, 0.8, 0.0) > sentence_score(0.5, 0.6, 0.0)
-    assert sentence_score(0.5, 0.6, 1.0) > sentence_score(0.5, 0.6, 0.0)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_a_follow_up_is_searched_with_its_context(app):
 def test_a_question_the_documents_do_not_answer_says_so(app):
     history, *_, answer, _ = app.respond("What is the boiling point of mercury in kelvin?", [], [], 3)
     reply = history[-1]["content"]
-    assert answer.abstained and reply.startswith("**The documents do not seem to answer this.**")
+    assert answer.abstained and reply.startswith("**Not in the documents.**")
     assert "Closest passages (low confidence)" in reply and reply.count("<details>") == 3
 
 

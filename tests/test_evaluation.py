@@ -98,7 +98,11 @@ def test_qa_eval_on_the_seeds_writes_json_report_and_plot(tmp_path, monkeypatch,
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "hybrid" in printed and "hit@1" in printed and "worst 2" in printed
-    data = json.loads((out / "r.json").read_text())
+    # Both of the seeds' question sets by default: worded like the documents, and as people ask.
+    seeds, natural = json.loads((out / "r.json").read_text())["evaluations"]
+    assert natural["dataset"].endswith("natural.jsonl") and natural["answerable"] >= 40
+    assert natural["questions"] - natural["answerable"] >= 12
+    data = seeds
     assert data["questions"] >= 40 and data["questions"] - data["answerable"] >= 8
     for mode in ("dense", "hybrid"):
         m = data["modes"][mode]
@@ -115,3 +119,24 @@ def test_eval_refuses_unknown_modes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["--index-root", str(tmp_path), "eval", "--modes", "dense,magic"]) == 1
     assert "unknown retrieval mode magic" in capsys.readouterr().err
+
+
+def test_eval_adds_a_plain_bm25_baseline_and_another_corpus_as_unanswerable(tmp_path, monkeypatch, capsys):
+    from qa.evaluation import evaluate
+
+    monkeypatch.chdir(ROOT)
+    settings = Settings(index_root=str(tmp_path / "ix"))
+    squad = ROOT.parent / "shared" / "bench" / "squad-dev" / "questions.jsonl"
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text("\n".join(squad.read_text(encoding="utf-8").splitlines()[:12]) + "\n", encoding="utf-8")
+    result = evaluate(
+        "seeds/docs", "seeds/questions.jsonl", ["hybrid"], settings=settings,
+        unanswerable_from=foreign, with_baseline=True,
+    )  # fmt: skip
+    asked = {q.id for q in result.questions}
+    assert len(asked) == 52 + 12 and sum(i.startswith("x-") for i in asked) == 12
+    baseline = result.modes["bm25-baseline"]
+    assert 0 < baseline["hit@1"] <= baseline["hit@10"] <= 1 and "answer@1" not in baseline
+    # Questions about Normans and the Rhine asked of police reports: none may be answered.
+    foreign_runs = [r for r in result.runs if r.id.startswith("x-")]
+    assert all(r.abstained for r in foreign_runs)

@@ -35,7 +35,7 @@ def edit_manifest(path: Path, **changes) -> None:
 def test_round_trip_keeps_passages_documents_and_manifest(seeds_root, seeds_index):
     manifest = seeds_index.manifest
     assert manifest["model"] == BUNDLED_MODEL and manifest["weights_sha256"] == BUNDLED_SHA256
-    assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == 128
+    assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == Settings().passage_tokens
     assert manifest["counts"]["documents"] == 5 == len(seeds_index.documents)
     assert manifest["counts"]["passages"] == len(seeds_index.passages) == seeds_index.faiss.ntotal
     assert set(manifest["documents"]) == {p.name for p in SEEDS.iterdir()}

@@ -1,0 +1,83 @@
+"""Fit the answer-sentence and "not in the documents" scorers (qa/scorer.json), with cross-validation.
+
+    .venv/bin/python benchmarks/fit_scorer.py [--mode hybrid] [--out qa/scorer.json]
+
+Asks every question of the public sets (squad-dev and the seeds' two question files) in the default
+mode, describes each candidate sentence (qa.scoring.SENTENCE_FEATURES), and fits two logistic
+regressions. Prints and stores the cross-validated figures (5 folds by question) and, per set, the
+figures of a model fitted on the other sets only. The rows are saved to
+benchmarks/scorer-features.npz so the test suite can check the stored figures without the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SQUAD_DOCS, SQUAD_QUESTIONS = (
+    ROOT.parent / "shared/bench/squad-dev/docs",
+    ROOT.parent / "shared/bench/squad-dev/questions.jsonl",
+)
+SEED_DOCS = ROOT / "seeds/docs"
+# name: (documents, questions, whether the questions are another corpus's, asked here as unanswerable)
+SETS = {
+    "squad-dev": (SQUAD_DOCS, SQUAD_QUESTIONS, False),
+    "seeds": (SEED_DOCS, ROOT / "seeds/questions.jsonl", False),
+    "natural": (SEED_DOCS, ROOT / "seeds/natural.jsonl", False),
+    # The cross-corpus check: questions about other documents must be declined.
+    "seeds-questions-of-squad-dev": (SQUAD_DOCS, ROOT / "seeds/questions.jsonl", True),
+    "squad-dev-questions-of-seeds": (SEED_DOCS, SQUAD_QUESTIONS, True),
+}
+FEATURES = ROOT / "benchmarks" / "scorer-features.npz"
+
+
+def main() -> int:
+    from qa.evaluation import as_unanswerable, load_questions, prepare_index
+    from qa.fit import Table, collect, concat, cross_validate, fit
+    from qa.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", default=Settings().mode)
+    parser.add_argument("--out", default=str(ROOT / "qa" / "scorer.json"))
+    parser.add_argument("--rows", help="fit from rows saved by an earlier run instead of asking the questions")
+    args = parser.parse_args()
+    settings = Settings()
+    names = list(SETS)
+    if args.rows:
+        table = Table.load(args.rows)
+    else:
+        tables, offset = [], 0
+        for d, (name, (docs, questions_path, foreign)) in enumerate(SETS.items()):
+            index, _ = prepare_index(docs, f"eval-{'squad-dev' if docs == SQUAD_DOCS else 'seeds'}", settings, False)
+            questions = load_questions(questions_path)
+            if foreign:
+                questions = as_unanswerable(questions)
+            tables.append(collect(index, questions, args.mode, settings, dataset=d, offset=offset))
+            offset += len(questions)
+            print(f"{name}: {len(questions)} questions, {len(tables[-1].features)} sentence rows", flush=True)
+        table = concat(tables)
+        table.save(FEATURES)
+    figures = cross_validate(table, names)
+    import numpy as np
+
+    sentence, answerable, threshold = fit(table, np.arange(len(table.answerable)))
+    out = {
+        "about": "fitted by benchmarks/fit_scorer.py; figures are cross-validated (5 folds by question, seed 0)",
+        "mode": args.mode,
+        "threshold": round(threshold, 6),
+        "sentence": sentence.to_dict(),
+        "answerable": answerable.to_dict(),
+        "figures": figures,
+    }
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Proper names, learned from the documents: capitalised words that the documents never write in lower case.
+
+"Spurrell", "Keane", "Dorset" and "HMPPS" are names; "Police", "Crime" and "Unit" are not, because the
+documents also write "police", "crime" and "unit". A sentence that holds a name the question does
+not is where a "who", "which" or "where" answer usually stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# A capitalised word that does not open a sentence (what precedes it is not a full stop or a line start).
+_MID_SENTENCE = re.compile(r"(?<=[^.!?\n\s] )([A-Z][A-Za-z’'-]*[a-z][A-Za-z’'-]*|[A-Z]{2,8})\b")
+_LOWER = re.compile(r"\b[a-z][a-z’'-]+\b")
+_TOKEN = re.compile(r"[A-Za-z’'-]+")
+
+
+def learn_names(texts: Iterable[str]) -> list[str]:
+    """The names in `texts`, sorted: mid-sentence capitalised words never seen in lower case."""
+    capitalised, lower = set(), set()
+    for text in texts:
+        capitalised.update(m.group(1) for m in _MID_SENTENCE.finditer(text))
+        lower.update(_LOWER.findall(text))
+    return sorted(w for w in capitalised if w.lower() not in lower and w.lower().rstrip("’'s") not in lower)
+
+
+def new_names(sentence: str, question: str, names: frozenset[str]) -> float:
+    """1 when `sentence` holds a name that `question` does not, else 0. All-capitals text counts too."""
+    asked = {w.lower() for w in _TOKEN.findall(question)}
+    for word in _TOKEN.findall(sentence):
+        if word.lower() in asked:
+            continue
+        if word in names or (word.isupper() and word.title() in names):
+            return 1.0
+    return 0.0

@@ -1,0 +1,79 @@
+"""The fitted scorers and the signals they weigh: focus, names, stored weights and their figures."""
+
+from __future__ import annotations
+
+import json
+
+import bm25s
+import numpy as np
+import pytest
+
+from qa.documents import read_folder
+from qa.focus import question_focus
+from qa.keyword import _stemmer, terms
+from qa.names import learn_names, new_names
+from qa.scoring import QUESTION_FEATURES, SENTENCE_FEATURES, WEIGHTS, load_scorers
+from tests.conftest import ROOT, SEEDS
+
+ROWS = ROOT / "benchmarks" / "scorer-features.npz"
+
+
+def test_terms_split_text_exactly_as_the_keyword_index_does():
+    for doc in read_folder(SEEDS):
+        for paragraph in doc.text.split("\n\n"):
+            expected = bm25s.tokenize(
+                [paragraph], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+            )
+            assert terms(paragraph) == expected[0]
+
+
+def test_the_rarest_word_of_a_question_weighs_most(seeds_index):
+    focus = question_focus("Who is the PCC for Cheshire?", seeds_index.keyword, seeds_index.abbreviations)
+    weights = dict(zip(focus.terms, focus.weights, strict=True))
+    assert set(weights) == {"pcc", "cheshir"}
+    assert weights["cheshir"] > weights["pcc"]  # Cheshire is in one document; PCC in four
+    assert abs(sum(weights.values()) - 1) < 1e-6
+    # A passage that names Cheshire covers more of the question than one that only says PCC.
+    rows = {p.doc_id: row for row, p in enumerate(seeds_index.passages)}
+    cheshire, merseyside = rows["002_59c356561a19db13.txt"], rows["000_29b695066cafc06c.txt"]
+    covered = focus.coverage(np.array([cheshire, merseyside]))
+    assert covered[0] > covered[1]
+    # "Australia" is in no passage: its weight is missing from every one.
+    absent = question_focus("What is the capital of Australia?", seeds_index.keyword, seeds_index.abbreviations)
+    assert absent.missing(np.arange(len(seeds_index.passages))) > 0.5
+
+
+def test_names_are_capitalised_words_the_documents_never_write_in_lower_case():
+    names = learn_names(
+        ["The report was welcomed by Emily Spurrell of Merseyside Police.", "The police and the Police Board met."]
+    )
+    assert {"Spurrell", "Merseyside", "Emily"} <= set(names)
+    assert "Police" not in names and "Board" in names  # "police" is also written in lower case
+    frozen = frozenset(names)
+    assert new_names("Emily Spurrell welcomed it.", "Who welcomed the report?", frozen) == 1.0
+    assert new_names("Emily Spurrell welcomed it.", "What did Emily Spurrell say?", frozen) == 0.0
+
+
+def test_the_stored_scorers_load_and_answer_on_a_zero_to_one_scale():
+    scorers = load_scorers()
+    assert scorers.sentence.names == SENTENCE_FEATURES and scorers.answerable.names == QUESTION_FEATURES
+    assert 0 < scorers.threshold < 1
+    p = scorers.sentence.probability(np.tile(scorers.sentence.mean, (3, 1)))
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_the_stored_scorers_reproduce_their_cross_validated_figures():
+    """Refit from the stored rows with the fixed folds: the same weights and the same held-out figures."""
+    pytest.importorskip("sklearn")
+    from qa.fit import Table, cross_validate, fit
+
+    stored = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    table = Table.load(ROWS)
+    figures = cross_validate(table, list(stored["figures"]))
+    for name, expected in stored["figures"].items():
+        for metric in set(expected) - {"unseen_dataset"}:
+            assert figures[name][metric] == pytest.approx(expected[metric], abs=1e-4), (name, metric)
+    sentence, answerable, threshold = fit(table, np.arange(len(table.answerable)))
+    assert np.allclose(sentence.coef, stored["sentence"]["coef"], atol=1e-4)
+    assert np.allclose(answerable.coef, stored["answerable"]["coef"], atol=1e-4)
+    assert threshold == pytest.approx(stored["threshold"], abs=1e-5)
