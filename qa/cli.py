@@ -98,7 +98,8 @@ def _list(text: str, convert=str) -> list:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evaluation import evaluate, evaluate_beir
+    from qa.beir import evaluate_beir
+    from qa.evaluation import evaluate
     from qa.report import failures, markdown_report, plot, table
     from qa.search import MODES
 

@@ -15,11 +15,8 @@ from qa.metrics import (
     first_hit_rank,
     hit_at_k,
     mean,
-    mrr_at_k,
-    ndcg_at_k,
     percentile,
     ranked_unique,
-    recall_at_k,
     reciprocal_rank,
 )
 from qa.settings import Settings
@@ -103,42 +100,61 @@ class Run:
             "rank_of_first_hit": self.rank_of_first_hit,
             "answer": self.answer,
             "abstained": self.abstained,
-            "top_docs": self.top_docs,
+            "top_docs": self.top_docs[:10],
         }
 
 
-def ask_all(index, questions: list[Question], mode: str, settings: Settings, k: int, show_progress: bool) -> list[Run]:
+def timed_answers(index, questions: list[Question], mode: str, settings: Settings, k: int, show_progress: bool):
+    """(question, answer, seconds) for each question: the one timed loop of every evaluation."""
     from qa.answers import answer
-    from qa.metrics import contains_answer
 
-    runs = []
     for q in tqdm(questions, desc=f"asking ({mode})", unit="q", disable=not show_progress):
         started = time.perf_counter()
         result = answer(q.question, index, k=k, mode=mode, settings=settings)
-        seconds = time.perf_counter() - started
-        texts = [h.passage.text for h in result.hits]
-        passage_docs = [h.passage.doc_id for h in result.hits]
-        docs = ranked_unique(passage_docs)
-        runs.append(
-            Run(
-                id=q.id,
-                mode=mode,
-                answerable=q.answerable,
-                rank_of_first_hit=first_hit_rank(texts, q.answers) if q.answerable else None,
-                top_docs=docs,
-                answer=result.text,
-                answer_hit=q.answerable and contains_answer(result.text, q.answers),
-                abstained=result.abstained,
-                seconds=seconds,
-                passage_chars=mean(len(t) for t in texts),
-                # doc_hit@k asks whether one of the top-k *passages* comes from the gold document.
-                doc_rank=passage_docs.index(q.doc) + 1 if q.doc in passage_docs else None,
-                span_hit=contains_answer(result.best.span_text, q.answers)
-                if q.answerable and result.best and result.best.narrow_span
-                else None,
-            )
-        )
-    return runs
+        yield q, result, time.perf_counter() - started
+
+
+def latency(seconds: list[float]) -> dict[str, float]:
+    """Median and 95th-percentile time of one question, in milliseconds."""
+    ms = [s * 1000 for s in seconds]
+    return {"query_ms_p50": percentile(ms, 50), "query_ms_p95": percentile(ms, 95)}
+
+
+def answer_run(q: Question, result, seconds: float, mode: str) -> Run:
+    """What came back for a question of a question file."""
+    from qa.metrics import contains_answer
+
+    texts = [h.passage.text for h in result.hits]
+    passage_docs = [h.passage.doc_id for h in result.hits]
+    return Run(
+        id=q.id,
+        mode=mode,
+        answerable=q.answerable,
+        rank_of_first_hit=first_hit_rank(texts, q.answers) if q.answerable else None,
+        top_docs=ranked_unique(passage_docs),
+        answer=result.text,
+        answer_hit=q.answerable and contains_answer(result.text, q.answers),
+        abstained=result.abstained,
+        seconds=seconds,
+        passage_chars=mean(len(t) for t in texts),
+        # doc_hit@k asks whether one of the top-k *passages* comes from the gold document.
+        doc_rank=passage_docs.index(q.doc) + 1 if q.doc in passage_docs else None,
+        span_hit=contains_answer(result.best.span_text, q.answers)
+        if q.answerable and result.best and result.best.narrow_span
+        else None,
+    )
+
+
+def run_modes(index, questions: list[Question], modes: list[str], settings: Settings, k: int, make_run, show_progress):
+    """Every question in every mode, timed, turned into Runs by `make_run(question, answer, seconds, mode)`."""
+    index.embedder.encode_query("warm up")  # the first call pays for lazy initialisation
+    return {
+        mode: [
+            make_run(q, result, seconds, mode)
+            for q, result, seconds in timed_answers(index, questions, mode, settings, k, show_progress)
+        ]  # fmt: skip
+        for mode in modes
+    }
 
 
 def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
@@ -159,8 +175,7 @@ def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]
     metrics["passage_chars"] = mean(r.passage_chars for r in answerable)
     metrics["abstain"] = mean(float(r.abstained) for r in unanswerable)
     metrics["false_abstain"] = mean(float(r.abstained) for r in answerable)
-    metrics["query_ms_p50"] = percentile([r.seconds * 1000 for r in runs], 50)
-    metrics["query_ms_p95"] = percentile([r.seconds * 1000 for r in runs], 95)
+    metrics.update(latency([r.seconds for r in runs]))
     return metrics
 
 
@@ -229,8 +244,7 @@ def baseline(index, questions: list[Question], depth: int) -> dict[str, float]:
     out["doc_hit@1"] = mean(hit_at_k(r, 1) for r in doc_ranks)
     out["doc_hit@5"] = mean(hit_at_k(r, 5) for r in doc_ranks)
     out["passage_chars"] = mean(len(p.text) for p in index.passages)
-    out["query_ms_p50"] = percentile([s * 1000 for s in seconds], 50)
-    out["query_ms_p95"] = percentile([s * 1000 for s in seconds], 95)
+    out.update(latency(seconds))
     return out
 
 
@@ -267,12 +281,9 @@ def evaluate(
     if missing:
         raise QAError(f"{questions_path}: gold documents not in {docs}: {', '.join(missing[:5])}")
     depth = max(max(ks), 10)  # mrr@10 needs ten
-    index.embedder.encode_query("warm up")  # the first call pays for lazy initialisation
-    modes_out, runs = {}, []
-    for mode in modes:
-        mode_runs = ask_all(index, questions, mode, settings, depth, show_progress)
-        modes_out[mode] = {**score(mode_runs, ks), "index_s": index_seconds}
-        runs.extend(mode_runs)
+    by_mode = run_modes(index, questions, modes, settings, depth, answer_run, show_progress)
+    modes_out = {mode: {**score(mode_runs, ks), "index_s": index_seconds} for mode, mode_runs in by_mode.items()}
+    runs = [run for mode_runs in by_mode.values() for run in mode_runs]
     if with_baseline:
         modes_out["bm25-baseline"] = baseline(index, questions, depth)
     return Evaluation(
@@ -282,102 +293,5 @@ def evaluate(
         modes=modes_out,
         runs=runs,
         settings={**settings.to_dict(), "ks": list(ks), "index": str(index.path)},
-        versions=index.manifest.get("versions", {}),
-    )
-
-
-def load_beir(folder: str | Path) -> tuple[list[dict], list[Question]]:
-    """A BEIR dataset: corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels/test.tsv."""
-    folder = Path(folder)
-    paths = {name: folder / name for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")}
-    for name, path in paths.items():
-        if not path.is_file():
-            raise QAError(f"{folder} is not a BEIR folder: {name} is missing")
-    corpus = []
-    for number, line in enumerate(paths["corpus.jsonl"].read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-                corpus.append({"id": str(row["_id"]), "title": row.get("title") or "", "text": row["text"]})
-            except (ValueError, KeyError, TypeError) as exc:
-                raise QAError(f"{paths['corpus.jsonl']}:{number}: expected _id, title, text ({exc})") from exc
-    qrels: dict[str, dict[str, float]] = {}
-    for number, line in enumerate(paths["qrels/test.tsv"].read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.strip().split("\t")
-        if not line.strip() or (number == 1 and not parts[-1].lstrip("-").isdigit()):
-            continue  # blank, or the header line
-        if len(parts) != 3:
-            raise QAError(f"{paths['qrels/test.tsv']}:{number}: expected query-id, corpus-id, score")
-        qrels.setdefault(parts[0], {})[parts[1]] = float(parts[2])
-    questions = []
-    for number, line in enumerate(paths["queries.jsonl"].read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-                qid, text = str(row["_id"]), row["text"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise QAError(f"{paths['queries.jsonl']}:{number}: expected _id, text ({exc})") from exc
-            if qid in qrels:  # BEIR scores only the queries that have judgements
-                questions.append(Question(qid, text, [], relevant=qrels[qid]))
-    if not questions:
-        raise QAError(f"no judged queries in {folder}: qrels/test.tsv names none of queries.jsonl's ids")
-    return corpus, questions
-
-
-def evaluate_beir(
-    folder: str | Path,
-    modes: list[str],
-    settings: Settings = Settings(),
-    index_name: str | None = None,
-    show_progress: bool = False,
-) -> Evaluation:
-    """nDCG@10, recall@10, recall@100 and MRR@10 over a BEIR dataset, a document per corpus entry."""
-    from qa.answers import answer
-
-    folder = Path(folder)
-    corpus, questions = load_beir(folder)
-    name = index_name or f"beir-{folder.resolve().name}"
-    # The corpus becomes a folder of text files (title, blank line, text) so it is indexed like any
-    # other documents; file i is corpus entry i.
-    docs = Path(settings.index_root) / f".{name}-docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    width = len(str(len(corpus)))
-    id_of = {}
-    for i, entry in enumerate(corpus):
-        file = docs / f"{i:0{width}d}.txt"
-        body = f"{entry['title']}\n\n{entry['text']}" if entry["title"] else entry["text"]
-        if not file.exists() or file.read_text(encoding="utf-8") != body:
-            file.write_text(body, encoding="utf-8")
-        id_of[file.name] = entry["id"]
-    index, index_seconds = prepare_index(docs, name, settings, show_progress)
-    index.embedder.encode_query("warm up")
-    modes_out, runs = {}, []
-    for mode in modes:
-        mode_runs, scores = [], {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
-        for q in tqdm(questions, desc=f"asking ({mode})", unit="q", disable=not show_progress):
-            started = time.perf_counter()
-            result = answer(q.question, index, k=100, mode=mode, settings=settings.with_(abstain=False))
-            seconds = time.perf_counter() - started
-            ranking = ranked_unique(id_of[h.passage.doc_id] for h in result.hits)
-            scores["ndcg@10"].append(ndcg_at_k(ranking, q.relevant, 10))
-            scores["recall@10"].append(recall_at_k(ranking, q.relevant, 10))
-            scores["recall@100"].append(recall_at_k(ranking, q.relevant, 100))
-            scores["mrr@10"].append(mrr_at_k(ranking, q.relevant, 10))
-            first = next((r for r, doc in enumerate(ranking, 1) if q.relevant.get(doc, 0) > 0), None)
-            mode_runs.append(Run(q.id, mode, True, first, ranking[:10], result.text, False, False, seconds, 0.0))
-        modes_out[mode] = {name: mean(values) for name, values in scores.items()}
-        modes_out[mode].update(
-            index_s=index_seconds,
-            query_ms_p50=percentile([r.seconds * 1000 for r in mode_runs], 50),
-            query_ms_p95=percentile([r.seconds * 1000 for r in mode_runs], 95),
-        )
-        runs.extend(mode_runs)
-    return Evaluation(
-        dataset=str(folder),
-        docs=str(docs),
-        questions=questions,
-        modes=modes_out,
-        runs=runs,
-        settings={**settings.to_dict(), "index": str(index.path)},
         versions=index.manifest.get("versions", {}),
     )

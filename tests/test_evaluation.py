@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from qa.beir import evaluate_beir, load_beir
 from qa.cli import main
 from qa.errors import QAError
-from qa.evaluation import Run, evaluate_beir, load_beir, load_questions, score
+from qa.evaluation import Run, load_questions, score
 from qa.settings import Settings
 from tests.conftest import ROOT
 
