@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/speed.py [--docs DIR] [--questions FILE] [--runs 3] [--json OUT.json]
 
-- indexing: wall time of build_index (model already loaded) against raw `model.encode` of exactly the
-  texts the index embeds (passages and sentences); their ratio is the share of indexing spent in the model.
+- indexing: wall time of build_index from scratch (model already loaded; a fresh index folder each
+  run, so nothing is reused from the run before) against raw `model.encode` of exactly the texts the
+  index embeds (passages with their title and section, and sentences); their ratio is the share of
+  indexing spent in the model.
 - questions: `answer()` latency per mode (p50, p95) against one raw `model.encode` of the question.
 - memory: peak resident memory of this process after indexing and questions.
 - cold starts: `qa ask` from launch to exit, and `qa serve` from launch to its first /ask answer.
@@ -30,9 +32,9 @@ from qa.answers import answer  # noqa: E402
 from qa.documents import read_folder  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
-from qa.index import Index, build_index, number_sentences  # noqa: E402
+from qa.index import Index, build_index, number_sentences, split_document  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
-from qa.passages import split_passages  # noqa: E402
+from qa.passages import indexed_text  # noqa: E402
 from qa.search import MODES  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -48,18 +50,23 @@ def timed(fn):
 
 def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
     embedder = load_embedder()
-    settings = Settings(index_root=str(root))
     texts = None
     build_s, encode_s, model_share = [], [], []
-    for _ in range(runs):
-        seconds, report = timed(lambda: build_index(docs, "bench", settings, embedder=embedder))
+    for run in range(runs):
+        # A fresh folder each run: a rebuild over an index of the same files would embed nothing.
+        settings = Settings(index_root=str(root / f"run-{run}"))
+        seconds, report = timed(lambda settings=settings: build_index(docs, "bench", settings, embedder=embedder))
+        if report.reused:
+            raise RuntimeError("the benchmark's build reused an earlier index: it would time a no-op")
         build_s.append(seconds)
         model_share.append(report.encode_seconds / report.seconds)
         if texts is None:  # the same texts the index embeds, without the index around them
-            passages = [p for d in read_folder(docs) for p in split_passages(
-                d, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)]  # fmt: skip
-            passages, sentences = number_sentences(passages)
-            texts = [p.text for p in passages] + sentences
+            texts, sentences = [], []
+            for doc in read_folder(docs):
+                passages, doc_sentences = number_sentences(split_document(doc, embedder, settings))
+                texts += [indexed_text(p, doc.title) for p in passages]
+                sentences += doc_sentences
+            texts += sentences
         encode_s.append(timed(lambda texts=texts: embedder.encode(texts))[0])
     build, encode = statistics.median(build_s), statistics.median(encode_s)
     return {
@@ -75,7 +82,7 @@ def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
 
 
 def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
-    index = Index.load(root / "bench")
+    index = Index.load(root / "run-0" / "bench")
     embedder = index.embedder
     for q in questions[:5]:
         answer(q, index)  # warm up
@@ -99,7 +106,7 @@ def free_port() -> int:
 
 
 def bench_cold_starts(root: Path, runs: int) -> dict:
-    env = {**os.environ, "QA_INDEX_ROOT": str(root)}
+    env = {**os.environ, "QA_INDEX_ROOT": str(root / "run-0")}
     question = "What rating did the North West ROCU receive?"
     ask = []
     for _ in range(runs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -12,9 +11,9 @@ from qa.abbreviations import expand
 from qa.errors import QAError
 from qa.focus import question_focus
 from qa.index import Index
-from qa.keyword import stem_words, terms
 from qa.names import new_names
 from qa.passages import indexed_text
+from qa.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
 from qa.records import Answer, Hit
 from qa.scoring import (
     GAPS,
@@ -29,13 +28,6 @@ from qa.scoring import (
 from qa.settings import Settings
 from qa.spans import answer_span, answer_type_match, asked_type
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an and are as at be by did do does for from had has have he her his how i in is it its of on or "
-    "she that the their them they this to was were what when where which who whom whose why will with "
-    "would you your".split()
-)
-
 
 def check_question(question: str, settings: Settings = Settings()) -> str:
     """The question stripped, or a QAError that says what is wrong with it."""
@@ -48,17 +40,6 @@ def check_question(question: str, settings: Settings = Settings()) -> str:
             "ask something shorter"
         )
     return question
-
-
-def bigrams(text: str) -> set[tuple[str, str]]:
-    """Adjacent pairs of stemmed content words: "management board", "sustainable funding"."""
-    words = stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP])
-    return set(zip(words, words[1:], strict=False))
-
-
-def content_words(text: str) -> set[str]:
-    """Stemmed words that carry meaning: "supports" and "supported" count as one."""
-    return set(stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP]))
 
 
 # Passages whose sentences compete for the answer: the answer is almost always in the top few, and
@@ -93,6 +74,8 @@ def candidates(
     """
     expanded = expand(question, index.abbreviations)
     query = index.embedder.encode_query(expanded)
+    # A follow-up's focus includes its context: "When did he respond?" after a question about Cheshire.
+    focus = question_focus(search_text or question, index.keyword, index.abbreviations)
     if search_text and search_text.strip() != question:
         search_text = expand(search_text.strip(), index.abbreviations)
         search_query = index.embedder.encode_query(search_text)
@@ -100,23 +83,25 @@ def candidates(
         sentence_query = (query + search_query) / 2
     else:
         search_text, search_query, sentence_query = expanded, query, query
-    focus = question_focus(question, index.keyword, index.abbreviations)
-    hits = index.search(search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query)
+    hits = index.search(
+        search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query, focus=focus
+    )
     words = content_words(expanded)
     top = max((h.score for h in hits), default=0.0)
     asked = asked_type(question)
     pairs = bigrams(expanded)
     hit_rows = np.array([h.row for h in hits], dtype=np.int64)
-    coverage = focus.coverage(hit_rows) if hits else np.zeros(0)
-    lacking = focus.heaviest_missing(hit_rows) if hits else np.zeros(0)
+    held = focus.holds(hit_rows)
+    coverage, lacking = focus.coverage(hit_rows, held), focus.heaviest_missing(hit_rows, held)
     rows, where = [], []
     for i, hit in enumerate(hits):
         p = hit.passage
         sims = np.asarray(index.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
         for (a, b), sim in zip(p.sentences, sims @ sentence_query, strict=True):
             sentence = p.text[a - p.start : b - p.start]
-            own = content_words(sentence)
-            named = new_names(sentence, question, index.names)
+            reading = read_sentence(sentence)
+            own = reading.words
+            named = new_names(reading.cased, question, index.names)
             # A "who" or "where" answer is a name the question does not already hold.
             typed = named if asked in ("person", "place") else answer_type_match(question, sentence)
             rows.append(
@@ -126,17 +111,17 @@ def candidates(
                     hit.score / top if top > 0 else 0.0,
                     1.0 / (i + 1),
                     float(coverage[i]),
-                    focus.sentence_coverage(set(terms(sentence))),
+                    focus.sentence_coverage(reading.terms),
                     len(words & own) / len(words) if words else 0.0,
                     typed,
                     len(own - words) / len(own) if own else 0.0,
-                    log_words(len(sentence.split())),
+                    log_words(reading.length),
                     named,
-                    len(pairs & bigrams(sentence)) / len(pairs) if pairs else 0.0,
+                    len(pairs & reading.pairs) / len(pairs) if pairs else 0.0,
                     0.0,  # neighbours and gaps are filled in below, once every row is known
                     0.0,
                     float(lacking[i]),
-                    float(sentence.rstrip().endswith(_FULL_STOP)),
+                    float(reading.full_stop),
                     *([0.0] * len(GAPS)),
                 ]
             )
@@ -148,38 +133,12 @@ def candidates(
     signals = np.array(
         [
             float(asked is not None),
-            focus.missing(hit_rows[:POOL]) if len(focus.terms) else 0.0,
-            absent_share(_NUMBER.findall(question), pool_texts),
+            focus.missing(hit_rows[:POOL], held[:POOL]),
+            absent_share(NUMBER.findall(question), pool_texts),
             absent_share(question_names(question, index.names), pool_texts, index.abbreviations),
         ]
     )
     return Candidates(question, hits, where, features, signals)
-
-
-_FULL_STOP = tuple(".!?\"'”’)")
-_NUMBER = re.compile(r"\d[\d,./]*\d|\d")
-_NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+|\b[A-Z]{2,}\b")
-
-
-def question_names(question: str, names: frozenset[str]) -> list[str]:
-    """The names a question mentions: capitalised words past its first, or words the documents use as names."""
-    return sorted(
-        {m.group().rstrip("’'s") or m.group() for m in _NAME.finditer(question)} | (set(question.split()) & names)
-    )
-
-
-def absent_share(items: list[str], texts: list[str], spelled: dict[str, str] | None = None) -> float:
-    """The share of `items` that none of `texts` contains (case-insensitive), an abbreviation counting as
-    present when its expansion is; 0 when there are no items."""
-    if not items:
-        return 0.0
-    haystack = "\n".join(texts).lower()
-    spelled = spelled or {}
-
-    def present(item: str) -> bool:
-        return item.lower() in haystack or (item in spelled and spelled[item].lower() in haystack)
-
-    return sum(not present(item) for item in items) / len(items)
 
 
 def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: Scorers | None = None) -> Answer:

@@ -226,15 +226,20 @@ def as_unanswerable(questions: list[Question], prefix: str = "x-") -> list[Quest
 
 
 def baseline(index, questions: list[Question], depth: int) -> dict[str, float]:
-    """A peer in the same run: plain BM25 (bm25s, no context, no fusion) over the very same passages."""
-    from qa.keyword import KeywordIndex
+    """A peer in the same run: plain BM25 as bm25s gives it (its English stop words, the same stemmer, no
+    context, fusion, focus or question expansion) over the very same passages."""
+    from qa.keyword import KeywordIndex, tokenize
 
     plain = KeywordIndex.build([p.text for p in index.passages])
     answerable = [q for q in questions if q.answerable]
     ranks, doc_ranks, seconds = [], [], []
     for q in answerable:
         started = time.perf_counter()
-        rows = [row for row, _ in plain.search(q.question, depth)]
+        tokens = tokenize([q.question])
+        rows = []
+        if tokens.vocab and len(tokens.ids[0]):
+            found, scores = plain.bm25.retrieve(tokens, k=min(depth, plain.size), show_progress=False, n_threads=1)
+            rows = [int(r) for r, s in zip(found[0], scores[0], strict=True) if s > 0]
         seconds.append(time.perf_counter() - started)
         ranks.append(first_hit_rank([index.passages[r].text for r in rows], q.answers))
         docs = [index.passages[r].doc_id for r in rows]
@@ -273,8 +278,8 @@ def evaluate(
         raise QAError(f"--k takes positive whole numbers, got {ks}")
     docs = Path(docs)
     questions = load_questions(questions_path)
-    if unanswerable_from:
-        questions = questions + as_unanswerable(load_questions(unanswerable_from))
+    foreign = as_unanswerable(load_questions(unanswerable_from)) if unanswerable_from else []
+    questions = questions + foreign
     name = index_name or f"eval-{docs.resolve().parent.name if docs.name == 'docs' else docs.resolve().name}"
     index, index_seconds = prepare_index(docs, name, settings, show_progress)
     missing = sorted({q.doc for q in questions if q.doc and q.doc not in index.documents})
@@ -284,6 +289,10 @@ def evaluate(
     by_mode = run_modes(index, questions, modes, settings, depth, answer_run, show_progress)
     modes_out = {mode: {**score(mode_runs, ks), "index_s": index_seconds} for mode, mode_runs in by_mode.items()}
     runs = [run for mode_runs in by_mode.values() for run in mode_runs]
+    if foreign:  # the cross-corpus check on its own, beside `abstain` over every unanswerable question
+        ids = {q.id for q in foreign}
+        for mode, mode_runs in by_mode.items():
+            modes_out[mode]["cross_abstain"] = mean(float(r.abstained) for r in mode_runs if r.id in ids)
     if with_baseline:
         modes_out["bm25-baseline"] = baseline(index, questions, depth)
     return Evaluation(

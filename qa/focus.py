@@ -28,28 +28,33 @@ class Focus:
     rows: tuple[np.ndarray, ...]
     spelled: tuple[tuple[str, ...], ...] = ()  # per term, its abbreviation's expansion (or nothing)
 
-    def coverage(self, rows: np.ndarray) -> np.ndarray:
+    def holds(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), terms) booleans: whether each row's passage holds each term.
+
+        The postings are sorted, so a binary search per row and term does it, however long they are.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), len(self.terms)), dtype=bool)
+        for j, holding in enumerate(self.rows):
+            if len(holding):
+                at = np.minimum(np.searchsorted(holding, rows), len(holding) - 1)
+                out[:, j] = holding[at] == rows
+        return out
+
+    def coverage(self, rows: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
         """For each of `rows`, the weighted share of the question's terms its passage holds."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(len(rows), dtype=np.float32)
-        for weight, holding in zip(self.weights, self.rows, strict=True):
-            out += weight * np.isin(rows, holding)
-        return out
+        held = self.holds(rows) if held is None else held
+        return (held @ self.weights).astype(np.float32)
 
-    def heaviest_missing(self, rows: np.ndarray) -> np.ndarray:
+    def heaviest_missing(self, rows: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
         """For each of `rows`, the weight of the heaviest question term its passage lacks (0 if none)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(len(rows), dtype=np.float32)
-        for weight, holding in zip(self.weights, self.rows, strict=True):
-            out = np.maximum(out, weight * ~np.isin(rows, holding))
-        return out
+        held = self.holds(rows) if held is None else held
+        return (~held * self.weights).max(axis=1, initial=0.0).astype(np.float32)
 
-    def missing(self, rows: np.ndarray) -> float:
+    def missing(self, rows: np.ndarray, held: np.ndarray | None = None) -> float:
         """The weighted share of the question's terms that none of `rows` holds."""
-        rows = np.asarray(rows, dtype=np.int64)
-        return float(
-            sum(w for w, holding in zip(self.weights, self.rows, strict=True) if not np.isin(rows, holding).any())
-        )
+        held = self.holds(rows) if held is None else held
+        return float(self.weights[~held.any(axis=0)].sum())
 
     def sentence_coverage(self, sentence_terms: set[str]) -> float:
         """The weighted share of the question's terms that a sentence (given by its terms) holds."""
@@ -82,7 +87,7 @@ def question_focus(question: str, keyword: KeywordIndex, abbreviations: dict[str
             for other in spelled[1:]:
                 every = np.intersect1d(every, other)
             holding = np.union1d(holding, every)
-        rows.append(holding)
+        rows.append(np.sort(holding))
     idf = np.array([keyword.idf(len(r)) for r in rows], dtype=np.float32)
     spelled = tuple(tuple(expansions.get(t, ())) for t in unique)
     return Focus(tuple(unique), idf / idf.sum(), tuple(rows), spelled)

@@ -384,9 +384,6 @@ class Index:
         """Load the index at `path`. With `model`, refuse an index that another model built."""
         import faiss
 
-        # Exact search over one question is too small a job to share: on two busy cores FAISS's
-        # default threads made it several times slower than one thread.
-        faiss.omp_set_num_threads(1)
         path = Path(path)
         manifest = read_manifest(path)
         rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
@@ -438,8 +435,12 @@ class Index:
         doc_ids: Iterable[str] | None = None,
         settings: Settings = Settings(),
         query: np.ndarray | None = None,
+        focus=None,
     ) -> list[Hit]:
-        """The top-k passages for `question`, best first, optionally only from some documents."""
+        """The top-k passages for `question`, best first, optionally only from some documents.
+
+        `query` (the question's vector) and `focus` (qa.focus.Focus) when the caller has them already.
+        """
         from qa.search import search
 
-        return search(self, question, k, mode or settings.mode, doc_ids, settings, query)
+        return search(self, question, k, mode or settings.mode, doc_ids, settings, query, focus)

@@ -116,15 +116,13 @@ class KeywordIndex:
 
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (row, BM25 score) with a score above zero; `mask` (1 = allowed) restricts the rows."""
-        tokens = [t for t in query_terms(question) if t in self.bm25.vocab_dict]
-        if not tokens:
+        ids = [self.bm25.vocab_dict[t] for t in query_terms(question) if t in self.bm25.vocab_dict]
+        if not ids:
             return []  # nothing but stop words, or words no passage has: BM25 has nothing to match
-        k = min(k, self.size)
-        rows, scores = self.bm25.retrieve(
-            [tokens],
-            k=k,
-            show_progress=False,
-            weight_mask=None if mask is None else mask.astype(np.float32),
-            n_threads=1,
-        )
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        # bm25s's scores over every row, and our own top-k: its `retrieve` starts a thread pool and a
+        # progress bar for each call, which cost more than the arithmetic of one question.
+        scores = self.bm25.get_scores_from_ids(ids, weight_mask=None if mask is None else mask.astype(np.float32))
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(r), float(scores[r])) for r in top if scores[r] > 0]

@@ -25,10 +25,16 @@ def learn_names(texts: Iterable[str]) -> list[str]:
     return sorted(w for w in capitalised if w.lower() not in lower and w.lower().rstrip("’'s") not in lower)
 
 
-def new_names(sentence: str, question: str, names: frozenset[str]) -> float:
-    """1 when `sentence` holds a name that `question` does not, else 0. All-capitals text counts too."""
+def words(text: str) -> tuple[str, ...]:
+    """The words of `text` as `new_names` reads them, case kept."""
+    return tuple(_TOKEN.findall(text))
+
+
+def new_names(sentence: str | tuple[str, ...], question: str, names: frozenset[str]) -> float:
+    """1 when `sentence` (its text, or its `words`) holds a name that `question` does not, else 0.
+    All-capitals text counts too."""
     asked = {w.lower() for w in _TOKEN.findall(question)}
-    for word in _TOKEN.findall(sentence):
+    for word in words(sentence) if isinstance(sentence, str) else sentence:
         if word.lower() in asked:
             continue
         if word in names or (word.isupper() and word.title() in names):

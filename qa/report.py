@@ -10,7 +10,7 @@ from qa.evaluation import Evaluation
 COLUMNS = (
     "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "doc_hit@1", "doc_hit@5", "answer@1",
     "span_shown", "span_precision",
-    "abstain", "false_abstain", "ndcg@10", "recall@10", "recall@100",
+    "abstain", "false_abstain", "cross_abstain", "ndcg@10", "recall@10", "recall@100",
     "passage_chars", "index_s", "query_ms_p50", "query_ms_p95",
 )  # fmt: skip
 

@@ -151,7 +151,7 @@ def test_bad_questions_and_k_are_refused(seeds_index):
     ],
 )
 def test_answer_span(question, sentence, span):
-    from qa.answers import content_words
+    from qa.reading import content_words
     from qa.spans import answer_span
 
     found = answer_span(question, sentence, content_words(question))

@@ -140,4 +140,4 @@ def test_eval_adds_a_plain_bm25_baseline_and_another_corpus_as_unanswerable(tmp_
     assert 0 < baseline["hit@1"] <= baseline["hit@10"] <= 1 and "answer@1" not in baseline
     # Questions about Normans and the Rhine asked of police reports: none may be answered.
     foreign_runs = [r for r in result.runs if r.id.startswith("x-")]
-    assert all(r.abstained for r in foreign_runs)
+    assert all(r.abstained for r in foreign_runs) and result.modes["hybrid"]["cross_abstain"] == 1.0
