@@ -12,6 +12,7 @@ from qa.errors import QAError
 from qa.focus import question_focus
 from qa.index import Index
 from qa.names import new_names
+from qa.names import words as cased_words
 from qa.passages import indexed_text
 from qa.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
 from qa.records import Answer, Hit
@@ -89,6 +90,7 @@ def candidates(
     words = content_words(expanded)
     top = max((h.score for h in hits), default=0.0)
     asked = asked_type(question)
+    asked_words = {w.lower() for w in cased_words(question)}
     pairs = bigrams(expanded)
     hit_rows = np.array([h.row for h in hits], dtype=np.int64)
     held = focus.holds(hit_rows)
@@ -101,7 +103,7 @@ def candidates(
             sentence = p.text[a - p.start : b - p.start]
             reading = read_sentence(sentence)
             own = reading.words
-            named = new_names(reading.cased, question, index.names)
+            named = new_names(reading.cased, asked_words, index.names)
             # A "who" or "where" answer is a name the question does not already hold.
             typed = named if asked in ("person", "place") else answer_type_match(question, sentence)
             rows.append(

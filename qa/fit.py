@@ -16,7 +16,9 @@ from qa.answers import POOL, candidates
 from qa.metrics import contains_answer
 from qa.scoring import QUESTION_FEATURES, QUESTION_SIGNALS, SENTENCE_FEATURES, Logistic, question_features
 
-FALSE_ABSTAIN = 0.02  # share of answerable questions the threshold may decline on the data it is fitted on
+# Share of answerable questions the threshold may decline on the data it is fitted on: 0.02 keeps the
+# cross-validated false_abstain under 0.05 on every set (0.03 let squad-dev's reach 0.054).
+FALSE_ABSTAIN = 0.02
 FOLDS = 5
 C = 0.1  # L2 strength: chosen by the cross-validated answer@1 among 0.01, 0.1 and 1
 SEED = 0

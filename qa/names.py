@@ -30,10 +30,10 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(text))
 
 
-def new_names(sentence: str | tuple[str, ...], question: str, names: frozenset[str]) -> float:
-    """1 when `sentence` (its text, or its `words`) holds a name that `question` does not, else 0.
-    All-capitals text counts too."""
-    asked = {w.lower() for w in _TOKEN.findall(question)}
+def new_names(sentence: str | tuple[str, ...], question: str | set[str], names: frozenset[str]) -> float:
+    """1 when `sentence` (its text, or its `words`) holds a name that `question` (its text, or its words
+    in lower case) does not, else 0. All-capitals text counts too."""
+    asked = {w.lower() for w in _TOKEN.findall(question)} if isinstance(question, str) else question
     for word in words(sentence) if isinstance(sentence, str) else sentence:
         if word.lower() in asked:
             continue

@@ -106,10 +106,11 @@ class Logistic:
 
 @dataclass(frozen=True)
 class Scorers:
+    """The two fitted scorers as the product applies them."""
+
     sentence: Logistic
     answerable: Logistic
     threshold: float  # below this probability that the documents answer, the product says they do not
-    figures: dict  # the cross-validated figures the fit reported
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +119,7 @@ def load_scorers(path: str | None = None) -> Scorers:
     sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
     if sentence.names != SENTENCE_FEATURES or answerable.names != QUESTION_FEATURES:
         raise RuntimeError(f"{path or WEIGHTS} was fitted on other features: refit with benchmarks/fit_scorer.py")
-    return Scorers(sentence, answerable, float(data["threshold"]), data.get("figures", {}))
+    return Scorers(sentence, answerable, float(data["threshold"]))
 
 
 COLUMN = {name: i for i, name in enumerate(SENTENCE_FEATURES)}

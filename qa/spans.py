@@ -34,10 +34,15 @@ def asked_type(question: str) -> str | None:
 
 
 def answer_type_match(question: str, sentence: str) -> float:
-    """1 when the question asks for a kind of answer the sentence holds, else 0."""
+    """1 when the question asks for a kind of answer the sentence holds, else 0.
+
+    What the question itself says does not count: "How many ROCUs were inspected in 2015?" is not
+    answered by a heading that says "2015".
+    """
+    lower = question.lower()
     for _, asks, holds in _ANSWER_TYPES:
         if asks.search(question):
-            return 1.0 if holds.search(sentence) else 0.0
+            return 1.0 if any(m.group().lower() not in lower for m in holds.finditer(sentence)) else 0.0
     return 0.0
 
 
