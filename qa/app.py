@@ -12,7 +12,7 @@ from qa.collection import Collection
 from qa.conversation import contextualize
 from qa.documents import READERS
 from qa.errors import QAError
-from qa.index import Index, build_index
+from qa.index import Index, build_index, is_loadable_format
 from qa.records import Answer
 from qa.render import document_html, reply_markdown, text
 from qa.search import MODES
@@ -196,14 +196,22 @@ class QAApp:
 def load_collection(
     index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True
 ) -> Collection:
-    """The main index (built first from `docs` if it is missing) and the user's uploads, if any."""
+    """The main index and the user's uploads, if any.
+
+    An index that is missing, or that an older version of the product wrote, is (re)built from its
+    documents when they are known: `docs` for the main index, the uploads folder for the uploads.
+    """
     path = settings.index_path(index_name)
-    if not path.exists() and docs:
-        log.warning("no index at %s yet: building it from %s", path, docs)
+    if docs and not is_loadable_format(path):
+        log.warning("building the index at %s from %s", path, docs)
         build_index(docs, index_name, settings, show_progress=show_progress)
     indexes = {index_name: Index.load(path, batch_size=settings.batch_size)}
     uploads = settings.index_path(UPLOADS)
     if uploads.exists() and index_name != UPLOADS:
+        folder = Path(settings.uploads_dir)
+        if not is_loadable_format(uploads) and folder.is_dir():
+            log.warning("rebuilding the uploads index at %s from %s", uploads, folder)
+            build_index(folder, UPLOADS, settings, show_progress=show_progress)
         indexes[UPLOADS] = Index.load(uploads, batch_size=settings.batch_size)
     return Collection(indexes)
 

@@ -344,6 +344,14 @@ def is_current(path: Path, docs_dir: str | Path, settings: Settings) -> bool:
     )
 
 
+def is_loadable_format(path: Path) -> bool:
+    """Whether there is an index at `path` in the format this version reads (else: build it anew)."""
+    try:
+        return json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8")).get("format") == INDEX_FORMAT
+    except (OSError, ValueError):
+        return False
+
+
 def read_manifest(path: Path) -> dict:
     if not path.exists():
         raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")

@@ -117,3 +117,19 @@ def test_serve_refuses_a_public_address_without_auth(capsys):
     assert "--auth USER:PASSWORD" in capsys.readouterr().err
     assert main(["serve", "--host", "0.0.0.0", "--auth", "nopassword"]) == 1
     assert "USER:PASSWORD" in capsys.readouterr().err
+
+
+def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_root, tmp_path):
+    import json
+    import shutil
+
+    from qa.app import load_collection
+    from tests.conftest import SEEDS
+
+    root = tmp_path / "index"
+    shutil.copytree(seeds_root / "seeds", root / "seeds")
+    manifest = json.loads((root / "seeds" / "manifest.json").read_text())
+    (root / "seeds" / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
+    collection = load_collection("seeds", Settings(index_root=str(root)), docs=str(SEEDS), show_progress=False)
+    assert collection.indexes["seeds"].manifest["format"] == manifest["format"]
+    assert collection.answer("Who is the PCC for Cheshire?", 3).hits
