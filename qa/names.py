@@ -13,6 +13,7 @@ from collections.abc import Iterable
 # A capitalised word that does not open a sentence (what precedes it is not a full stop or a line start).
 _MID_SENTENCE = re.compile(r"(?<=[^.!?\n\s] )([A-Z][A-Za-z’'-]*[a-z][A-Za-z’'-]*|[A-Z]{2,8})\b")
 _LOWER = re.compile(r"\b[a-z][a-z’'-]+\b")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _TOKEN = re.compile(r"[A-Za-z’'-]+")
 
 
@@ -34,9 +35,10 @@ def new_names(sentence: str | tuple[str, ...], question: str | set[str], names: 
     """1 when `sentence` (its text, or its `words`) holds a name that `question` (its text, or its words
     in lower case) does not, else 0. All-capitals text counts too."""
     asked = {w.lower() for w in _TOKEN.findall(question)} if isinstance(question, str) else question
+    asked = {_POSSESSIVE.sub("", w) for w in asked}
     for word in words(sentence) if isinstance(sentence, str) else sentence:
-        if word.lower() in asked:
-            continue
+        if _POSSESSIVE.sub("", word.lower()) in asked:
+            continue  # "PCC's" is the question's "PCC"
         if word in names or (word.isupper() and word.title() in names):
             return 1.0
     return 0.0
