@@ -1,11 +1,13 @@
 """Abbreviations learned from the documents, so a question that says "SOC" finds "serious organised crime".
 
-Two sources, both from the corpus itself (nothing is typed in by hand):
+Three sources, all from the corpus itself (nothing is typed in by hand):
 
 - a term with its abbreviation in brackets, or the reverse: "Serious Organised Crime (SOC)",
   "Regional Organised Crime Units (ROCUs)", "PEEL (police effectiveness, efficiency and legitimacy)";
 - an all-capitals word that some run of capitalised words elsewhere in the documents spells out
-  ("PCC" and "Police and Crime Commissioner", "ACC" and "Assistant Chief Constable").
+  ("PCC" and "Police and Crime Commissioner", "ACC" and "Assistant Chief Constable");
+- a run of capitalised words that appears at least twice, once not inside a longer run, for initials
+  the documents never use themselves ("National Crime Agency" for a question that says "NCA").
 
 The table is stored in the index's manifest and used to expand questions both ways.
 """
@@ -36,11 +38,8 @@ def _letters(acronym: str) -> str:
 
 
 def _spells(words: list[str], acronym: str) -> bool:
-    """Whether the initials of `words` (small words may be skipped) spell `acronym`.
-
-    A word may give one initial, or more when its capitals say so ("HMICFRS" <- "... Fire & Rescue
-    Services"; "NWROCU" <- "North West Regional Organised Crime Unit").
-    """
+    """Whether the initials of `words`, one a word, spell `acronym`; small words ("and", "of") may give
+    none: "Police and Crime Commissioner" spells PCC, "North West Regional Organised Crime Unit" NWROCU."""
     letters = _letters(acronym)
 
     def match(i: int, j: int) -> bool:

@@ -17,7 +17,6 @@ from qa.passages import indexed_text
 from qa.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
 from qa.records import Answer, Hit
 from qa.scoring import (
-    GAPS,
     SENTENCE_FEATURES,
     Scorers,
     add_gaps,
@@ -106,27 +105,24 @@ def candidates(
             named = new_names(reading.cased, asked_words, index.names)
             # A "who" or "where" answer is a name the question does not already hold.
             typed = named if asked in ("person", "place") else answer_type_match(question, sentence)
-            rows.append(
-                [
-                    float(sim),
-                    hit.similarity,
-                    hit.score / top if top > 0 else 0.0,
-                    1.0 / (i + 1),
-                    float(coverage[i]),
-                    focus.sentence_coverage(reading.terms),
-                    len(words & own) / len(words) if words else 0.0,
-                    typed,
-                    len(own - words) / len(own) if own else 0.0,
-                    log_words(reading.length),
-                    named,
-                    len(pairs & reading.pairs) / len(pairs) if pairs else 0.0,
-                    0.0,  # neighbours and gaps are filled in below, once every row is known
-                    0.0,
-                    float(lacking[i]),
-                    float(reading.full_stop),
-                    *([0.0] * len(GAPS)),
-                ]
-            )
+            row = {
+                "sentence_cosine": float(sim),
+                "passage_cosine": hit.similarity,
+                "passage_score": hit.score / top if top > 0 else 0.0,
+                "inverse_rank": 1.0 / (i + 1),
+                "passage_focus": float(coverage[i]),
+                "sentence_focus": focus.sentence_coverage(reading.terms),
+                "overlap": len(words & own) / len(words) if words else 0.0,
+                "type_match": typed,
+                "novelty": len(own - words) / len(own) if own else 0.0,
+                "log_words": log_words(reading.length),
+                "new_name": named,
+                "bigrams": len(pairs & reading.pairs) / len(pairs) if pairs else 0.0,
+                "passage_missing": float(lacking[i]),
+                "full_sentence": float(reading.full_stop),
+            }
+            # Neighbours and gaps are filled in below, once every row is known.
+            rows.append([row.get(name, 0.0) for name in SENTENCE_FEATURES])
             where.append((i, a, b))
     features = np.array(rows, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES))
     add_neighbours(features, np.array([i for i, _, _ in where], dtype=np.int64))
