@@ -68,10 +68,39 @@ def clean(raw: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+# Opening paragraphs looked at for a title, and how long a heading there may be (in words: a report's
+# full name, as a subtitle, runs longer than a section heading).
+_LEADING = 4
+_HEADING_WORDS = 25
+
+
+def _is_heading(paragraph: str) -> bool:
+    return len(paragraph.split()) <= _HEADING_WORDS and not paragraph.endswith((".", "!", "?", ":", ";", ","))
+
+
+def _is_capitals(paragraph: str) -> bool:
+    letters = [c for c in paragraph if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
+
+
 def title_of(text: str, fallback: str) -> str:
-    first = text.split("\n\n", 1)[0].strip() if text else ""
-    if not first:
+    """The document's first line, unless it is a banner of capitals followed by a more specific heading.
+
+    Letters and responses often open with the sender's letterhead ("HER MAJESTY'S INSPECTORATE OF
+    CONSTABULARY ...") and name what they are in a second heading of capitals a little further down
+    ("RESPONSE OF DAVID KEANE, POLICE & CRIME COMMISSIONER FOR CHESHIRE"): that one is the title.
+    """
+    paragraphs = [p.strip() for p in text.split("\n\n")[:_LEADING] if p.strip()] if text else []
+    if not paragraphs:
         return fallback
+    first = paragraphs[0]
+    if _is_capitals(first):
+        for later in paragraphs[1:]:
+            if not _is_heading(later):
+                break  # the body has begun
+            if _is_capitals(later):
+                first = later
+                break
     if len(first) > TITLE_CHARS:
         first = first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     return first

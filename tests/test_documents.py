@@ -27,10 +27,22 @@ def test_seed_documents_read_clean():
         assert "**" not in d.text and "<p>" not in d.text and "<i>" not in d.text and "\t" not in d.text
         assert not d.text.startswith(("\n", " ")), d.id
     by_id = {d.id: d for d in docs}
-    assert by_id["002_59c356561a19db13.txt"].title == (
-        "HER MAJESTY'S INSPECTORATE OF CONSTABULARY AND FIRE & RESCUE SERVICES"
+    # Not the inspectorate's banner that opens it: the heading of capitals that says what it is.
+    assert (
+        by_id["002_59c356561a19db13.txt"].title == "RESPONSE OF DAVID KEANE, POLICE & CRIME COMMISSIONER FOR CHESHIRE"
     )
+    # A first line of capitals with no second one stays the title.
+    assert by_id["003_666e703430145ad0.txt"].title.startswith("RESPONSE OF THE POLICE AND CRIME COMMISSIONER")
     assert "£100 and £200 million" in by_id["000_29b695066cafc06c.txt"].text
+
+
+def test_a_letterhead_banner_gives_way_to_the_heading_that_names_the_document():
+    letter = "ACME WATER BOARD\n\nAnnual review of the reservoirs\n\nRESPONSE OF THE CHAIR\n\nWe thank the reviewers."
+    assert title_of(letter, "x") == "RESPONSE OF THE CHAIR"
+    # Once the body has begun, later capitals are not a title.
+    body = "ACME WATER BOARD\n\nThe board met on Tuesday and agreed the budget.\n\nAPPENDIX A"
+    assert title_of(body, "x") == "ACME WATER BOARD"
+    assert title_of("Plain first line\n\nTEXT IN CAPITALS", "x") == "Plain first line"
 
 
 def test_title_falls_back_to_file_name_and_is_shortened():
