@@ -185,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("docs", nargs="?", default=DEFAULT_DOCS, help=f"documents folder (default: {DEFAULT_DOCS})")
     p.add_argument("--name", help="index name (default: the folder's name; seeds/docs -> seeds)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--passage-tokens", type=int, help="target passage length in word pieces (default: 128)")
+    p.add_argument(
+        "--passage-tokens",
+        type=int,
+        help=f"target passage length in word pieces (default: {Settings().passage_tokens})",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_index)
 
