@@ -131,13 +131,16 @@ def expand(question: str, table: dict[str, str]) -> str:
     """
     added = []
     lower = question.lower()
-    for m in _CAPS_WORD.finditer(question):
-        expansion = table.get(m.group(1))
+    used = {m.group(1) for m in _CAPS_WORD.finditer(question)}
+    for acronym in sorted(used, key=question.index):
+        expansion = table.get(acronym)
         if expansion and expansion.lower() not in lower and expansion not in added:
             added.append(expansion)
+    # Words joined by single spaces, with one before: " police and crime commissioners ..." holds
+    # " police and crime commissioner" where a spelled-out term starts at a word.
+    spaced = " " + " ".join(_WORD.findall(lower))
     for acronym, expansion in table.items():
-        if re.search(r"\b" + re.escape(_PLURAL.sub("", expansion).lower()), lower) and not re.search(
-            rf"\b{re.escape(acronym)}", question
-        ):
+        spelled = " " + " ".join(_WORD.findall(_PLURAL.sub("", expansion).lower()))
+        if spelled in spaced and acronym not in used:
             added.append(acronym)
     return f"{question} ({'; '.join(added)})" if added else question

@@ -104,7 +104,7 @@ def candidates(
             own = reading.words
             named = new_names(reading.cased, asked_words, index.names)
             # A "who" or "where" answer is a name the question does not already hold.
-            typed = named if asked in ("person", "place") else answer_type_match(question, sentence)
+            typed = named if asked in ("person", "place") else answer_type_match(asked, question, sentence)
             row = {
                 "sentence_cosine": float(sim),
                 "passage_cosine": hit.similarity,
@@ -154,20 +154,16 @@ def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: 
     for row, (i, _, _) in enumerate(found.sentences):
         if i not in best_row or probabilities[row] > probabilities[best_row[i]]:
             best_row[i] = row
-    pool = [row for i, row in best_row.items() if i < POOL]
-    best = max(pool, key=lambda r: probabilities[r])
     pool_rows = [r for r, (i, _, _) in enumerate(found.sentences) if i < POOL]
-    local_best = pool_rows.index(best)
-    confidence = float(
-        scorers.answerable.probability(
-            question_features(probabilities[pool_rows], found.features[pool_rows], local_best, found.signals)
-        )[0]
-    )
+    best, features = question_features(probabilities[pool_rows], found.features[pool_rows], found.signals)
+    best = pool_rows[best]
+    confidence = float(scorers.answerable.probability(features)[0])
+    question_words = content_words(found.question)
     picked = []
     for i, hit in enumerate(hits):
         _, start, end = found.sentences[best_row[i]]
         p = hit.passage
-        span = answer_span(found.question, p.text[start - p.start : end - p.start], content_words(found.question))
+        span = answer_span(found.question, p.text[start - p.start : end - p.start], question_words)
         span_start, span_end = (start + span[0], start + span[1]) if span else (start, end)
         picked.append(
             replace(

@@ -103,8 +103,8 @@ def _question_rows(t: Table, questions: np.ndarray, sentence: Logistic) -> tuple
             right.append(False)
             passage.append(False)
             continue
-        best = int(np.argmax(p[rows]))
-        feats.append(question_features(p[rows], t.features[rows], best, t.signals[q]))
+        best, features = question_features(p[rows], t.features[rows], t.signals[q])
+        feats.append(features)
         right.append(bool(t.right[rows[best]]))
         passage.append(bool(t.in_answer_passage[rows[best]]))
     return np.array(feats), np.array(right), np.array(passage)

@@ -52,14 +52,14 @@ def tokenize(texts: Sequence[str]):
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
-def terms(text: str) -> list[str]:
-    """The stemmed, stop-word-free terms of `text`, as the keyword index sees them.
+def terms(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The stemmed, stop-word-free terms of `text`, as the keyword index sees them; `skip` leaves out more.
 
     The same split as `tokenize` (a test holds them equal), without its per-call set-up, which costs
     more than the split itself for the few dozen sentences a question looks at.
     """
     stop = _stopwords()
-    return stem_words([w for w in _TOKEN.findall(text.lower()) if w not in stop])
+    return stem_words([w for w in _TOKEN.findall(text.lower()) if w not in stop and w not in skip])
 
 
 # Words that make a question a question: rare in documents, so BM25 would weigh "who" or "did" above
@@ -73,8 +73,7 @@ QUESTION_WORDS = frozenset(
 
 def query_terms(question: str) -> list[str]:
     """The terms of a question that say what it is about: `terms` without the question's own words."""
-    stop = _stopwords()
-    return stem_words([w for w in _TOKEN.findall(question.lower()) if w not in stop and w not in QUESTION_WORDS])
+    return terms(question, QUESTION_WORDS)
 
 
 class KeywordIndex:

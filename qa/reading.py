@@ -21,15 +21,20 @@ _STOP = frozenset(
 )
 
 
+def _stems(text: str) -> list[str]:
+    """The stemmed content words of `text`, in order."""
+    return stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP])
+
+
 def bigrams(text: str) -> set[tuple[str, str]]:
     """Adjacent pairs of stemmed content words: "management board", "sustainable funding"."""
-    words = stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP])
-    return set(zip(words, words[1:], strict=False))
+    stems = _stems(text)
+    return set(zip(stems, stems[1:], strict=False))
 
 
 def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: "supports" and "supported" count as one."""
-    return set(stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP]))
+    return set(_stems(text))
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Reading:
 @lru_cache(maxsize=1 << 16)
 def read_sentence(sentence: str) -> Reading:
     """A sentence's reading."""
-    stems = stem_words([w for w in _WORD.findall(sentence.lower()) if w not in _STOP])
+    stems = _stems(sentence)
     return Reading(
         frozenset(stems),
         frozenset(zip(stems, stems[1:], strict=False)),

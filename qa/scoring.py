@@ -142,14 +142,15 @@ def add_gaps(rows: np.ndarray, pool: np.ndarray) -> None:
         rows[:, COLUMN[gap]] = rows[:, COLUMN[base]] - rows[pool, COLUMN[base]].max()
 
 
-def question_features(probabilities: np.ndarray, rows: np.ndarray, best: int, signals: np.ndarray) -> np.ndarray:
-    """The answerability features of one question from its candidate sentence rows and its signals."""
+def question_features(probabilities: np.ndarray, rows: np.ndarray, signals: np.ndarray) -> tuple[int, np.ndarray]:
+    """The best of one question's candidate sentence rows, and the question's answerability features."""
+    best = int(np.argmax(probabilities))
     ordered = np.sort(probabilities)[::-1]
     margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else float(ordered[0])
     col = COLUMN
     type_asked = bool(signals[QUESTION_SIGNALS.index("type_asked")])
     typed = rows[:, col["type_match"]] > 0 if type_asked else np.ones(len(rows), dtype=bool)
-    return np.array(
+    return best, np.array(
         [
             float(ordered[0]),
             margin,
