@@ -10,7 +10,7 @@ import gradio as gr
 
 from qa.collection import Collection
 from qa.conversation import contextualize
-from qa.documents import READERS
+from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.index import Index, build_index, is_loadable_format
 from qa.records import Answer
@@ -35,6 +35,8 @@ CSS = """
 #doc-view .doc-title { font-weight: 600; font-size: 1.05em; }
 #doc-view .doc-id { color: var(--body-text-color-subdued); margin-bottom: .6em; font-family: monospace; }
 mark.passage { background: #fff3b0; color: inherit; }
+#doc-view .page-mark { font-size: .75em; color: var(--body-text-color-subdued); border: 1px solid currentColor;
+  border-radius: 3px; padding: 0 .3em; margin-right: .4em; }
 mark.answer, .passage mark { background: #ffd54f; color: inherit; font-weight: 600; }
 details summary { cursor: pointer; }
 """
@@ -87,7 +89,7 @@ class QAApp:
             {"role": "assistant", "content": reply_markdown(answer, searched)},
         ]
         choices = [
-            (f"{h.rank}. {h.title} — {h.passage.doc_id}, paragraph {h.passage.paragraph}", str(i))
+            (f"{h.rank}. {h.title} — {h.passage.doc_id}, {h.passage.location}", str(i))
             for i, h in enumerate(answer.hits)
         ]
         return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
@@ -124,14 +126,14 @@ class QAApp:
                     (folder / name).unlink(missing_ok=True)
                 return [f"⚠️ Could not add {', '.join(text(n) for n in result.saved)}: {text(str(exc))}", *lines]
             self.collection = Collection({**self.collection.indexes, UPLOADS: index})
-            unreadable = [Path(s).name for s in report.skipped]
+            unreadable = {Path(path).name: why for path, why in report.skipped.items()}
             for name in unreadable:  # keep the folder to what the index holds
                 (folder / name).unlink(missing_ok=True)
             added = [n for n in result.saved if n not in unreadable]
             if added:
                 lines.insert(0, f"Added {', '.join(text(n) for n in added)}: your collection now holds "
                              f"{report.documents} documents, searched together with the seeds.")  # fmt: skip
-            lines += [f"Refused {text(n)}: unreadable (binary, empty or no text)" for n in unreadable]
+            lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
         if result.unchanged:
             lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
         return lines
@@ -176,10 +178,10 @@ class QAApp:
                 mode = gr.Radio(list(MODES), value=self.settings.mode, label="Retrieval mode")
             with gr.Accordion("Add documents", open=False):
                 gr.Markdown(
-                    f"Formats: {', '.join(sorted(READERS))}; up to {MAX_FILES_PER_UPLOAD} files at a time, "
+                    f"Formats: {', '.join(SUFFIXES)}; up to {MAX_FILES_PER_UPLOAD} files at a time, "
                     f"{MAX_FILE_BYTES // 2**20} MB each. The seed documents are never changed."
                 )
-                upload = gr.File(file_count="multiple", file_types=sorted(READERS), elem_id="upload", label="Files")
+                upload = gr.File(file_count="multiple", file_types=list(SUFFIXES), elem_id="upload", label="Files")
                 status = gr.Markdown(elem_id="upload-status")
 
             outputs = [chat, earlier, citations, last, box]

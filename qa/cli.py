@@ -59,8 +59,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _format_hit(hit, width: int = 100) -> str:
     p = hit.passage
-    where = f"paragraph {p.paragraph}" + (f", page {p.page}" if p.page else "") + f", chars {p.start}-{p.end}"
-    head = f"{hit.rank}. [match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {where}"
+    head = (
+        f"{hit.rank}. [match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {p.location}, chars {p.start}-{p.end}"
+    )
     body = textwrap.fill(" ".join(p.text.split()), width=width, initial_indent="   ", subsequent_indent="   ")
     return f"{head}\n{body}"
 
@@ -83,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("The closest passages:\n")
     elif best is not None:
         print(f"Answer: “{best.answer_text}”")
-        print(f"   — {best.title} ({best.passage.doc_id}, paragraph {best.passage.paragraph})")
+        print(f"   — {best.title} ({best.passage.doc_id}, {best.location})")
         print(f"   confidence: {result.confidence_words} ({result.confidence:.2f})\n")
     for hit in result.hits:
         print(_format_hit(hit), end="\n\n")

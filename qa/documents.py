@@ -1,72 +1,20 @@
-"""Reading documents: one reader per format behind `read_document`, and cleaning to readable text."""
+"""Documents from files: the reader for each format (qa.readers), the title, and the folder walk."""
 
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.readers import READERS
 from qa.records import Document
 
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 160
-
-
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise QAError(f"{path}: looks like a binary file (it contains NUL bytes); skipped")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # cp1252 is what most non-UTF-8 text in the wild turns out to be; it maps nearly every
-        # byte, so the warning matters: a reader should check the odd character.
-        log.warning("%s is not valid UTF-8; read as Windows-1252, check its odd characters", path)
-        return data.decode("cp1252", errors="replace")
-
-
-def read_text(data: bytes, path: Path) -> str:
-    """Plain text and Markdown: the seeds are both (bold headings, raw HTML fragments in a table)."""
-    return clean(_decode(data, path))
-
-
-# Formats the product reads, by file suffix. PDF, Word and HTML readers join this table.
-READERS: dict[str, Callable[[bytes, Path], str]] = {".txt": read_text, ".md": read_text}
-
-# Formatting tags that text extracted from web pages carries (seed 003 has <p> and <i>) are dropped.
-# Any other tag (<script>, <img onerror=...>) is kept as the characters it is, and shown as text.
-_FORMATTING = "p|i|b|u|em|strong|small|span|div|br|hr|sup|sub|li|ul|ol|h[1-6]|blockquote|font|center|tt|code|pre"
-_TAG = re.compile(rf"</?(?:{_FORMATTING})(?:\s[^<>]*)?/?>", re.I)
-# Bold as the seeds write it. Underscores are left alone: "__name__" in text is more often code.
-_EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S)
-_BULLET = re.compile(r"^\s*[*\-+•]\s+")
-_SPACES = re.compile(r"[ \t\u00a0]+")
-
-
-def clean(raw: str) -> str:
-    """Readable text with paragraphs separated by one blank line.
-
-    Strips markdown emphasis, HTML tags and entities; table cells (tab-separated) become paragraphs of
-    their own; lines of a paragraph are joined; paragraphs with no letters or digits are dropped.
-    """
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = _EMPHASIS.sub(r"\1", text)
-    # A line with tabs is a table row: each cell becomes a paragraph, and so does the row.
-    text = re.sub(r"^.*\t.*$", lambda m: "\n\n" + m.group(0).replace("\t", "\n\n") + "\n\n", text, flags=re.M)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    paragraphs = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [_SPACES.sub(" ", _BULLET.sub("• ", line)).strip() for line in block.split("\n")]
-        paragraph = " ".join(line for line in lines if line)
-        if any(ch.isalnum() for ch in paragraph):
-            paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs)
-
+SUFFIXES = tuple(sorted(READERS))  # what the CLI help, the upload box and the errors list
 
 # Opening paragraphs looked at for a title, and how long a heading there may be (in words: a report's
 # full name, as a subtitle, runs longer than a section heading).
@@ -101,33 +49,40 @@ def title_of(text: str, fallback: str) -> str:
             if _is_capitals(later):
                 first = later
                 break
-    if len(first) > TITLE_CHARS:
-        first = first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
-    return first
+    return _shorten(first)
+
+
+def _shorten(title: str) -> str:
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def supported(path: Path) -> bool:
     return path.suffix.lower() in READERS
 
 
-def read_document(path: Path, root: Path) -> Document:
-    """Read one file into a Document; QAError says why a file cannot be used."""
+def read_document(path: Path, root: Path, progress: bool = False) -> Document:
+    """Read one file into a Document; QAError says in one line why a file cannot be used."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise QAError(f"{path}: unsupported format {path.suffix!r} (supported: {', '.join(sorted(READERS))})")
+        raise QAError(f"{path}: unsupported format {path.suffix!r} (supported: {', '.join(SUFFIXES)})")
     data = path.read_bytes()
     if not data.strip():
         raise QAError(f"{path}: empty file; skipped")
-    text = reader(data, path)
-    if not text:
+    extract = reader(data, str(path), progress=progress)
+    for warning in extract.warnings:
+        log.warning("%s", warning)
+    if not extract.text:
         raise QAError(f"{path}: no readable text; skipped")
-    doc_id = path.relative_to(root).as_posix()
+    declared = " ".join((extract.title or "").split())
     return Document(
-        id=doc_id,
-        title=title_of(text, path.stem),
-        text=text,
+        id=path.relative_to(root).as_posix(),
+        title=_shorten(declared) if declared else title_of(extract.text, path.stem),
+        text=extract.text,
         sha256=hashlib.sha256(data).hexdigest(),
         path=str(path.resolve()),
+        headings=extract.headings,
+        pages=extract.pages,
+        encoding=extract.encoding,
     )
 
 
@@ -143,7 +98,7 @@ def find_files(root: Path) -> list[Path]:
         if p.is_file() and supported(p) and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
-        raise QAError(f"no documents in {root} (supported: {', '.join(sorted(READERS))})")
+        raise QAError(f"no documents in {root} (supported: {', '.join(SUFFIXES)})")
     return files
 
 

@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,7 +49,7 @@ class BuildReport:
     path: str
     documents: int
     passages: int
-    skipped: list[str]
+    skipped: dict[str, str]  # path of each file that could not be read -> why, in one line
     seconds: float
     encode_seconds: float
     reused: int = 0  # documents whose vectors were kept from the previous index
@@ -235,15 +235,16 @@ def build_index(
     version.mkdir()
     try:
         docs: list[Document] = []
-        skipped: list[str] = []
+        skipped: dict[str, str] = {}
         for path in tqdm(files, desc="reading", unit="doc", disable=not show_progress):
             try:
-                docs.append(read_document(path, root))
+                docs.append(read_document(path, root, show_progress))
             except QAError as exc:
                 log.warning("%s", exc)
-                skipped.append(str(path))
+                skipped[str(path)] = str(exc).removeprefix(f"{path}: ")
         if not docs:
-            raise QAError(f"no readable documents in {root}: {len(skipped)} file(s) skipped")
+            reasons = "; ".join(f"{Path(p).name}: {why}" for p, why in list(skipped.items())[:3])
+            raise QAError(f"no readable documents in {root} ({reasons})")
         # An unchanged document keeps the passages and vectors it has in the current index.
         reusable = _reusable_parts(index_root / name, settings, embedder)
         parts = []
@@ -273,7 +274,7 @@ def build_index(
         titles = {d.id: d.title for d in docs}
         KeywordIndex.build([indexed_text(p, titles[p.doc_id]) for p in passages]).save(version)
         _write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
-        _write_jsonl(version / DOCUMENTS, (asdict(d) for d in docs))
+        _write_jsonl(version / DOCUMENTS, (d.to_dict() for d in docs))
         (version / NAMES).write_text(
             json.dumps(learn_names(d.text for d in docs), ensure_ascii=False), encoding="utf-8"
         )
@@ -415,7 +416,7 @@ class Index:
         try:
             faiss_index = faiss.read_index(str(path / VECTORS))
             passages = [Passage.from_dict(row) for row in _read_jsonl(path / PASSAGES)]
-            docs = [Document(**row) for row in _read_jsonl(path / DOCUMENTS)]
+            docs = [Document.from_dict(row) for row in _read_jsonl(path / DOCUMENTS)]
             keyword = KeywordIndex.load(path, len(passages))
             sentence_vectors = np.load(path / SENTENCES, mmap_mode="r")
             names = frozenset(json.loads((path / NAMES).read_text(encoding="utf-8")))

@@ -13,19 +13,20 @@ from qa.sentences import paragraphs, sentences
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _WORD = re.compile(r"\S+")
-# A heading: a short paragraph that does not end like a sentence ("Background", "Chief Officer comments").
-_HEADING_WORDS = 14
-_SENTENCE_END = tuple(".!?:;,”\"'")
 
 
-def headings(text: str) -> list[tuple[int, str]]:
-    """(offset, text) of the paragraphs that read as headings, in order; the last paragraph never is one."""
-    spans = paragraphs(text)
-    out = []
-    for a, b in spans[:-1]:
-        heading = text[a:b].strip()
-        if len(heading.split()) <= _HEADING_WORDS and not heading.endswith(_SENTENCE_END) and heading[:1] != "•":
-            out.append((a, heading))
+def section_paths(doc: Document) -> list[tuple[int, str]]:
+    """(offset, path) where each section starts: the headings above it, outermost first, joined by " > ".
+
+    The heading that repeats the document's title is left out: the title is in every passage's context.
+    """
+    out: list[tuple[int, str]] = []
+    stack: list[tuple[int, str]] = []  # (level, text) of the open headings
+    for offset, level, heading in doc.headings:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+        out.append((offset, " > ".join(t for _, t in stack if t != doc.title)))
     return out
 
 
@@ -83,15 +84,25 @@ def split_passages(
     def paragraph_of(offset: int) -> int:
         return bisect.bisect_right(para_starts, offset)
 
-    heads = headings(text)
-    head_starts = [a for a, _ in heads]
+    sections = section_paths(doc)
+    head_starts = [a for a, _ in sections]
+    page_starts = [a for a, _ in doc.pages]
 
     def section_of(offset: int) -> str | None:
         i = bisect.bisect_right(head_starts, offset) - 1
-        return heads[i][1] if i >= 0 else None
+        return (sections[i][1] or None) if i >= 0 else None
+
+    def page_of(offset: int) -> int | None:
+        i = bisect.bisect_right(page_starts, offset) - 1
+        return doc.pages[max(i, 0)][1] if doc.pages else None
 
     passages: list[Passage] = []
     current: list[tuple[int, int, int]] = []
+
+    def marks_in(start: int, end: int) -> tuple[tuple[int, int | None, str | None], ...]:
+        """Where the page or the section changes inside (start, end), with what holds from there."""
+        inside = sorted({a for a in head_starts + page_starts if start < a < end})
+        return tuple((a, page_of(a), section_of(a)) for a in inside)
 
     def make(chosen: list[tuple[int, int, int]]) -> Passage:
         start, end = chosen[0][0], chosen[-1][1]
@@ -102,7 +113,10 @@ def split_passages(
             text=text[start:end],
             paragraph=paragraph_of(start),
             sentences=tuple((a, b) for a, b, _ in chosen),
+            page=page_of(start),
+            last_page=page_of(end - 1),
             section=section_of(start),
+            marks=marks_in(start, end),
         )
 
     last_units: list[tuple[int, int, int]] = []

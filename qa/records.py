@@ -14,6 +14,19 @@ class Document:
     text: str
     sha256: str  # of the raw file bytes: tells an index whether the document changed
     path: str = ""  # where it was read from, for opening the source
+    headings: tuple[tuple[int, int, str], ...] = ()  # (offset, level, text): the sections' openings
+    pages: tuple[tuple[int, int], ...] = ()  # (offset, page number) where each page's text starts (PDF)
+    encoding: str = ""  # of a text file, as detected
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Document:
+        d = dict(d)
+        d["headings"] = tuple(tuple(h) for h in d.get("headings", ()))
+        d["pages"] = tuple(tuple(p) for p in d.get("pages", ()))
+        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -27,19 +40,60 @@ class Passage:
     paragraph: int  # 1-based number of the paragraph the passage starts in
     sentences: tuple[tuple[int, int], ...] = ()  # document offsets of each sentence in the passage
     sentence_row: int = -1  # row of the first sentence's vector in the index (the rest follow it)
-    page: int | None = None  # filled by paged formats (PDF) once they are read
-    section: str | None = None
+    page: int | None = None  # the page it starts on, in paged formats (PDF)
+    last_page: int | None = None  # the page it ends on: a passage across a page break knows both
+    section: str | None = None  # the path of headings above it: "Plans for 2026 > Reservoirs"
+    # (offset, page, section) where a page or a section begins inside the passage, so that a sentence
+    # in it is cited where it is, not where the passage starts.
+    marks: tuple[tuple[int, int | None, str | None], ...] = ()
+
+    @property
+    def pages_label(self) -> str:
+        """ "p. 3", "pp. 3–4", or "" where the format has no pages."""
+        return _pages_label(self.page, self.last_page)
+
+    @property
+    def location(self) -> str:
+        """Where a reader finds the passage: "pp. 3–4, Plans for 2026 > Reservoirs", or "paragraph 12"."""
+        return _location(self.pages_label, self.paragraph, self.section)
+
+    def place(self, start: int, end: int) -> tuple[int | None, int | None, str | None]:
+        """(first page, last page, section) of the span start:end of the passage (an answer sentence)."""
+        first, last, section = self.page, self.page, self.section
+        for offset, page, heading in self.marks:
+            if offset <= start:
+                first, last, section = page, page, heading
+            elif offset < end:
+                last = page
+        return first, last, section
+
+    def location_of(self, start: int, end: int) -> str:
+        """Where a reader finds the span start:end: its page and section, else the passage's paragraph."""
+        first, last, section = self.place(start, end)
+        return _location(_pages_label(first, last), self.paragraph, section)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["sentences"] = [list(s) for s in self.sentences]
+        d["marks"] = [list(m) for m in self.marks]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Passage:
         d = dict(d)
         d["sentences"] = tuple(tuple(s) for s in d.get("sentences", ()))
+        d["marks"] = tuple(tuple(m) for m in d.get("marks", ()))
         return cls(**d)
+
+
+def _pages_label(first: int | None, last: int | None) -> str:
+    if first is None:
+        return ""
+    return f"p. {first}" if last is None or last == first else f"pp. {first}–{last}"
+
+
+def _location(pages: str, paragraph: int, section: str | None) -> str:
+    return ", ".join(part for part in (pages or f"paragraph {paragraph}", section) if part)
 
 
 @dataclass(frozen=True)
@@ -70,12 +124,18 @@ class Hit:
         return p.text[self.span_start - p.start : self.span_end - p.start]
 
     @property
+    def location(self) -> str:
+        """Where the answer sentence is: "p. 3, Plans for 2026", or "paragraph 12" without pages or sections."""
+        return self.passage.location_of(self.answer_start, self.answer_end)
+
+    @property
     def narrow_span(self) -> bool:
         """Whether a part narrower than the answer sentence is known to answer."""
         return (self.span_start, self.span_end) != (self.answer_start, self.answer_end)
 
     def to_dict(self) -> dict:
         p = self.passage
+        answer_page, _, answer_section = p.place(self.answer_start, self.answer_end)
         return {
             "rank": self.rank,
             "score": round(self.score, 4),
@@ -85,6 +145,8 @@ class Hit:
             "title": self.title,
             "paragraph": p.paragraph,
             "page": p.page,
+            "last_page": p.last_page,
+            "section": p.section,
             "start": p.start,
             "end": p.end,
             "text": p.text,
@@ -92,6 +154,8 @@ class Hit:
                 "text": self.answer_text,
                 "start": self.answer_start,
                 "end": self.answer_end,
+                "page": answer_page,
+                "section": answer_section,
                 "score": round(self.answer_score, 4),
                 "span": {"text": self.span_text, "start": self.span_start, "end": self.span_end},
             },

@@ -20,9 +20,7 @@ def text(value: str) -> str:
 
 
 def where(hit: Hit) -> str:
-    p = hit.passage
-    page = f" · page {p.page}" if p.page else ""
-    return f"{text(p.doc_id)} · paragraph {p.paragraph}{page}"
+    return f"{text(hit.passage.doc_id)} · {text(hit.location)}"
 
 
 def sentence_html(hit: Hit) -> str:
@@ -79,21 +77,33 @@ def reply_markdown(answer: Answer, searched: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _document_text(doc: Document, start: int, end: int) -> str:
+    """`doc.text[start:end]` as safe HTML, with a page mark where each page in it begins."""
+    out, at = [], start
+    for offset, number in doc.pages:
+        if start <= offset < end:
+            out += [text(doc.text[at:offset]), f'<span class="page-mark">p. {number}</span>']
+            at = offset
+    return "".join([*out, text(doc.text[at:end])])
+
+
 def document_html(doc: Document, hit: Hit | None = None) -> str:
-    """The whole document, with the cited passage and its answer sentence highlighted."""
-    head = f'<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}</div>'
+    """The whole document, with its page marks and the cited passage and answer sentence highlighted."""
+    where = f" · cited: {text(hit.location)}" if hit is not None else ""
+    head = f'<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}{where}</div>'
+    n = len(doc.text)
     if hit is None:
-        body = text(doc.text)
+        body = _document_text(doc, 0, n)
     else:
-        p, t = hit.passage, doc.text
+        p = hit.passage
         body = (
-            text(t[: p.start])
+            _document_text(doc, 0, p.start)
             + '<mark class="passage">'
-            + text(t[p.start : hit.answer_start])
+            + _document_text(doc, p.start, hit.answer_start)
             + f'<mark class="answer">{sentence_html(hit)}</mark>'
-            + text(t[hit.answer_end : p.end])
+            + _document_text(doc, hit.answer_end, p.end)
             + "</mark>"
-            + text(t[p.end :])
+            + _document_text(doc, p.end, n)
         )
     # Line breaks rather than <p> elements: the highlight may span paragraphs, and a <mark> cannot.
     return head + '<div class="doc-body">' + body.replace("\n\n", "<br><br>") + "</div>"

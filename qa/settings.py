@@ -10,7 +10,9 @@ from pathlib import Path
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-INDEX_FORMAT = 2  # 2: passages carry their title and section; abbreviations learned
+INDEX_FORMAT = (
+    3  # 2: passages carry their title and section; abbreviations learned. 3: PDF, Word, HTML; pages; section paths
+)
 
 
 @dataclass(frozen=True)

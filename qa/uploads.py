@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.documents import READERS
+from qa.documents import SUFFIXES
 from qa.errors import QAError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -46,8 +46,8 @@ def save_uploads(paths: list[Path], original_names: list[str], folder: Path) -> 
     for path, original in zip(paths, original_names, strict=True):
         name = safe_name(original)
         suffix = Path(name).suffix.lower()
-        if suffix not in READERS:
-            result.refused.append(f"{original}: unsupported format (supported: {', '.join(sorted(READERS))})")
+        if suffix not in SUFFIXES:
+            result.refused.append(f"{original}: unsupported format (supported: {', '.join(SUFFIXES)})")
             continue
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

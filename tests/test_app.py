@@ -9,6 +9,7 @@ from qa.cli import main
 from qa.collection import Collection
 from qa.render import document_html, reply_markdown, text
 from qa.settings import Settings
+from tests.files import make_encrypted_pdf, make_pdf
 
 CHESHIRE = "002_59c356561a19db13.txt"
 
@@ -92,10 +93,25 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     binary = incoming / "scan.txt"
     binary.write_bytes(b"\x00\x01\x02 not text")
     status, _ = app.add_documents([str(binary)])
-    assert "Refused scan&#46;txt: unreadable" in status
+    assert "Refused scan&#46;txt: not text in any common encoding" in status
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [
         "otters.txt"
     ]  # nothing kept that is not indexed
+
+
+def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reason(app, tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    status, _ = app.add_documents([str(make_pdf(incoming / "report.pdf"))])
+    assert status.startswith("Added report&#46;pdf")
+    history, *_, answer, _ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [])
+    best = answer.hits[0]
+    assert best.passage.doc_id == "report.pdf" and best.location == "p. 2, Ferry services"
+    assert f"report&#46;pdf · {text('p. 2, Ferry services')}" in history[-1]["content"]
+    page = app.show_document("0", answer)
+    assert '<span class="page-mark">p. 2</span>' in page and "cited: p&#46; 2" in page
+    status, _ = app.add_documents([str(make_encrypted_pdf(incoming / "locked.pdf", user_password="secret"))])
+    assert "Refused locked&#46;pdf: encrypted &#40;it needs a password&#41;" in status
 
 
 def test_document_text_is_shown_as_text():

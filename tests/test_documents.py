@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from qa.documents import clean, find_files, read_document, read_folder, title_of
+from qa.documents import find_files, read_folder, title_of
 from qa.errors import QAError
+from qa.readers.plain import clean
 from tests.conftest import SEEDS
 
 
@@ -62,22 +63,13 @@ def test_binary_and_empty_files_are_skipped_with_a_warning_naming_them(tmp_path,
     assert "empty.md" in caplog.text and "empty" in caplog.text
 
 
-def test_non_utf8_text_is_read_with_a_warning(tmp_path, caplog):
-    path = tmp_path / "latin.txt"
-    path.write_bytes("Caf\u00e9 prices rose to \u00a35.".encode("cp1252"))
-    with caplog.at_level(logging.WARNING):
-        doc = read_document(path, tmp_path)
-    assert doc.text == "Café prices rose to £5."
-    assert "latin.txt" in caplog.text and "UTF-8" in caplog.text
-
-
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(QAError, match="documents folder not found"):
         find_files(tmp_path / "nope")
     with pytest.raises(QAError, match="no documents in"):
         find_files(tmp_path)
     (tmp_path / "notes.xyz").write_text("x")
-    with pytest.raises(QAError, match=r"supported: \.md, \.txt"):
+    with pytest.raises(QAError, match=r"supported: \.docx, \.htm, \.html, \.markdown, \.md, \.pdf, \.txt"):
         find_files(tmp_path)
 
 

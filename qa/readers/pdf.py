@@ -1,0 +1,153 @@
+"""PDF files, by pypdf: text page by page, each page's offset kept; running headers, footers and line-end hyphens cleaned."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+
+from tqdm.auto import tqdm
+
+from qa.errors import QAError
+from qa.readers.layout import Extract, TextBuilder, is_heading_shaped
+
+# pypdf warns about every odd object it works around; the file is still read.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+_EDGE = 2  # lines at the top and at the bottom of a page where running headers and footers sit
+_PAGE_NUMBER = re.compile(r"(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.I)
+_COLUMN_GAP = re.compile(r"\S {6,}\S")  # what layout extraction leaves between two columns
+_HYPHENATED = re.compile(r"[A-Za-z]+-[A-Za-z]+")
+_LINE_END_HYPHEN = re.compile(r"([A-Za-z]+)-$")
+_ENDS_SENTENCE = tuple('.!?:;"”’)')
+# Metadata titles that name the file or the tool, not the document.
+_NO_TITLE = re.compile(
+    r"^(?:microsoft (?:word|powerpoint) - .*|untitled.*|.*\.(?:docx?|pdf|rtf|odt|txt|indd|pptx?))$", re.I
+)
+
+
+def _page_lines(page) -> list[str]:
+    """A page's lines, blank ones kept (they separate paragraphs). Layout extraction keeps the vertical
+    gaps between paragraphs; on a page of columns side by side it would interleave them, so plain
+    extraction (content order) reads that page."""
+    try:
+        lines = page.extract_text(extraction_mode="layout").splitlines()
+    except Exception:  # layout mode is the stricter of the two; plain may still read the page
+        lines = page.extract_text().splitlines()
+    text_lines = [line.strip() for line in lines if line.strip()]
+    if text_lines and sum(bool(_COLUMN_GAP.search(line)) for line in text_lines) > 0.3 * len(text_lines):
+        lines = page.extract_text().splitlines()
+    return [" ".join(line.split()) for line in lines]
+
+
+def _edges(lines: list[str]) -> list[int]:
+    filled = [i for i, line in enumerate(lines) if line]
+    return filled[:_EDGE] + filled[_EDGE:][-_EDGE:]
+
+
+def _edge_key(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower())
+
+
+def _strip_running(pages: list[list[str]]) -> list[list[str]]:
+    """Drop the lines at the top or bottom of the pages that recur on at least half of them (with any
+    number: "Annual report 2026 - page 3"), and lone page numbers there."""
+    counts = Counter(key for lines in pages for key in {_edge_key(lines[i]) for i in _edges(lines)})
+    with_text = sum(any(lines) for lines in pages)
+    running = {key for key, n in counts.items() if n >= 3 and n >= with_text / 2}
+    out = []
+    for lines in pages:
+        drop = {i for i in _edges(lines) if _edge_key(lines[i]) in running or _PAGE_NUMBER.fullmatch(lines[i])}
+        out.append([line for i, line in enumerate(lines) if i not in drop])
+    return out
+
+
+def _join(lines: list[str], keep: set[str]) -> str:
+    """The lines of a paragraph as one; a word hyphenated at a line end is made whole ("organ-" "isation"),
+    unless the document writes it with its hyphen elsewhere ("well-known")."""
+    text = lines[0]
+    for line in lines[1:]:
+        cut = _LINE_END_HYPHEN.search(text)
+        if cut and line[:1].islower():
+            whole = f"{cut.group(1)}-{re.match(r'[A-Za-z]*', line).group(0)}".lower()
+            text = text + line if whole in keep else text[:-1] + line
+        else:
+            text = f"{text} {line}"
+    return text
+
+
+def _paragraphs(lines: list[str], width: int, keep: set[str]) -> list[str]:
+    """A page's paragraphs: blocks between blank lines, split further after a short line that ends a
+    sentence, and after a short first line shaped like a heading ("Chapter 2: Finance")."""
+    out: list[str] = []
+    current: list[str] = []
+    for i, line in enumerate(lines):
+        if line:
+            current.append(line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        opens = following[:1].isupper() or following[:1].isdigit() or following[:1] in "•–-*("
+        short = len(line) < 0.75 * width
+        heading = len(current) == 1 and is_heading_shaped(line) and len(line) < 0.6 * width
+        if current and (not following or (opens and short and (heading or line.endswith(_ENDS_SENTENCE)))):
+            out.append(_join(current, keep))
+            current = []
+    return out
+
+
+def _title(reader) -> str | None:
+    try:
+        title = " ".join(str((reader.metadata or {}).get("/Title") or "").split())
+    except Exception:  # a damaged information dictionary: the text gives the title
+        return None
+    return title if title and not _NO_TITLE.match(title) else None
+
+
+def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
+    """A .pdf file: the text of each page, a page that fails reported and skipped, never the whole file."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise QAError(f"{name}: encrypted (it needs a password); save a copy without one to index it")
+        pages = reader.pages
+        count = len(pages)
+    except QAError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds for a truncated or corrupt file
+        raise QAError(f"{name}: damaged PDF ({type(exc).__name__}: {exc}); skipped") from None
+    texts, warnings = [], []
+    for number in tqdm(range(count), desc=name, unit="page", leave=False, disable=not progress or count < 10):
+        try:
+            texts.append(_page_lines(pages[number]))
+        except Exception as exc:
+            warnings.append(f"{name}: page {number + 1} could not be read ({type(exc).__name__}); skipped")
+            texts.append([])
+    if sum(ch.isalnum() for lines in texts for line in lines for ch in line) < 20 * max(count, 1) / 10:
+        raise QAError(f"{name}: no text layer (scanned?); run OCR on it (e.g. ocrmypdf) and index the result")
+    texts = _strip_running(texts)
+    all_lines = [line for lines in texts for line in lines if line]
+    keep = {m.group(0).lower() for line in all_lines for m in _HYPHENATED.finditer(line[:-1])}
+    lengths = sorted(len(line) for line in all_lines)
+    width = lengths[int(0.9 * (len(lengths) - 1))]  # a full line: most lines of a page are full
+
+    builder = TextBuilder()
+    last = ""
+    for number, lines in enumerate(texts, start=1):
+        for i, paragraph in enumerate(_paragraphs(lines, width, keep)):
+            joins = None
+            if i == 0 and last and not last.endswith(_ENDS_SENTENCE) and paragraph[:1].islower():
+                joins = " "  # a sentence the page break cut: one paragraph, the page mark inside it
+            if i == 0:
+                builder.page(number)
+            builder.paragraph(paragraph, joins=joins)
+            last = paragraph
+    return builder.build(title=_title(reader), warnings=tuple(warnings))
+
+
+def _opens_without_password(reader) -> bool:
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # an encryption pypdf cannot undo without the cryptography package
+        return False

@@ -1,0 +1,212 @@
+"""Every format read from real files made here: pages, sections, titles, encodings, and files that cannot be read."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from qa.documents import read_document, read_folder
+from qa.errors import QAError
+from qa.passages import split_passages
+from tests.files import (
+    BOILERPLATE,
+    CUT_SENTENCE,
+    HEADER,
+    HTML_PAGE,
+    PAGE_FACTS,
+    make_docx,
+    make_encrypted_pdf,
+    make_pdf,
+    make_scanned_pdf,
+)
+
+MARKDOWN = """# Reservoir report
+
+Written by the **water board** with [a map](http://example.org/map.png) and `code`.
+
+## Plans for 2026
+
+### Reservoirs
+
+| Reservoir | Capacity |
+|---|---|
+| Upper Moor | 1.2 million m3 |
+
+- Drain the upper reservoir in June.
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """One folder with a file of each format, and the files each reader must refuse."""
+    root = tmp_path_factory.mktemp("formats")
+    make_pdf(root / "report.pdf")
+    make_docx(root / "guide.docx")
+    (root / "walks.html").write_text(HTML_PAGE, encoding="utf-8")
+    (root / "reservoirs.md").write_text(MARKDOWN, encoding="utf-8")
+    (root / "notes-utf16.txt").write_bytes("Naïve notes: the café opened in 2019.".encode("utf-16"))
+    (root / "notes-1252.txt").write_bytes("The “Quay Café” charged €4 for tea.".encode("cp1252"))
+    make_scanned_pdf(root / "scan.pdf")
+    make_encrypted_pdf(root / "locked.pdf", user_password="secret")
+    (root / "truncated.pdf").write_bytes((root / "report.pdf").read_bytes()[:1500])
+    (root / "not-a-zip.docx").write_bytes(b"This was renamed from a .txt file.")
+    return root
+
+
+def _doc(folder: Path, name: str):
+    return read_document(folder / name, folder)
+
+
+def test_pdf_text_knows_its_pages_without_headers_footers_or_line_end_hyphens(folder):
+    doc = _doc(folder, "report.pdf")
+    assert doc.title == "Annual Report of Porthen Council"  # from the PDF's metadata
+    assert [number for _, number in doc.pages] == [1, 2, 3, 4]
+    starts = dict((number, offset) for offset, number in doc.pages)
+    for number, fact in PAGE_FACTS.items():
+        at = doc.text.index(fact)
+        assert starts[number] <= at < starts.get(number + 1, len(doc.text)), number
+    # The running header and the "Page n of 4" footer are on every page, and in no paragraph.
+    assert HEADER not in doc.text and "of 4" not in doc.text
+    assert "reconstruction of the slipway" in doc.text and "re-" not in doc.text
+    # The sentence cut by the page break is one sentence again, and page 3 begins inside it.
+    whole = " ".join(CUT_SENTENCE)
+    assert whole in doc.text
+    assert doc.text.index(whole) < starts[3] < doc.text.index(whole) + len(whole)
+    # No heading is marked in a PDF's text: chapter titles are found by their shape.
+    assert [h for _, _, h in doc.headings] == ["Harbour works", "Ferry services", "Water supply", "Coastal fund"]
+
+
+def test_pdf_passages_cite_their_page_and_both_pages_across_a_break(folder, embedder):
+    doc = _doc(folder, "report.pdf")
+    passages = split_passages(doc, embedder.count_tokens, target_tokens=64)
+    for number, fact in PAGE_FACTS.items():
+        holder = next(p for p in passages if fact in p.text)
+        assert holder.page <= number <= holder.last_page, (number, holder.pages_label)
+    spanning = next(p for p in passages if " ".join(CUT_SENTENCE) in p.text)
+    assert (spanning.page, spanning.last_page, spanning.pages_label) == (2, 3, "pp. 2–3")
+    # A sentence is cited on its own pages: the cut one on both, one before the break on page 2 alone.
+    cut_at = doc.text.index(CUT_SENTENCE[0])
+    assert spanning.location_of(cut_at, cut_at + len(" ".join(CUT_SENTENCE))) == "pp. 2–3, Ferry services"
+    assert spanning.location_of(spanning.start, spanning.start + 10) == "p. 2, Ferry services"
+    ferry = next(p for p in passages if PAGE_FACTS[2] in p.text)
+    assert ferry.section == "Ferry services" and ferry.location.startswith("p. 2, Ferry services")
+
+
+def test_word_headings_are_section_paths_and_table_rows_keep_their_column_names(folder, embedder, tmp_path):
+    doc = _doc(folder, "guide.docx")
+    assert doc.title == "Coastal Path Guide"  # the document's Title property
+    assert "Stage: Porthen to Greyhaven; Distance: 11.5 km" in doc.text
+    assert "• Carry water, since there is no tap between the two harbours." in doc.text
+    assert [(level, h) for _, level, h in doc.headings] == [(1, "Walking the path"), (2, "Stages"), (1, "Safety")]
+    passages = split_passages(doc, embedder.count_tokens, target_tokens=16)
+    table = next(p for p in passages if "Greyhaven to Tollbridge" in p.text)
+    assert table.section == "Walking the path > Stages" and table.page is None
+    assert next(p for p in passages if "Carry water" in p.text).section == "Safety"
+    # Without a Title property, the paragraph in the Title style names the document.
+    untitled = make_docx(tmp_path / "untitled.docx", title_property=None)
+    assert read_document(untitled, tmp_path).title == "Guide to the Coastal Path"
+
+
+def test_html_keeps_the_main_text_and_its_headings_and_drops_the_rest(folder, embedder):
+    doc = _doc(folder, "walks.html")
+    for marker in BOILERPLATE:
+        assert marker not in doc.text, marker
+    assert "Accept all cookies" not in doc.text and "All rights reserved" not in doc.text
+    assert doc.title == "Harbour walks of Porthen"
+    passages = split_passages(doc, embedder.count_tokens, target_tokens=16)
+    reservoirs = next(p for p in passages if "drained for inspection" in p.text)
+    # The page's <h1> is its title, in every passage's context; the path starts below it.
+    assert reservoirs.section == "Plans for 2026 > Reservoirs"
+
+
+def test_markdown_headings_become_sections_and_markup_goes(folder, embedder):
+    doc = _doc(folder, "reservoirs.md")
+    assert doc.title == "Reservoir report"
+    assert "Written by the water board with a map and code." in doc.text
+    assert "Reservoir: Upper Moor; Capacity: 1.2 million m3" in doc.text
+    assert not any(mark in doc.text for mark in ("**", "](", "`", "|", "#"))
+    passages = split_passages(doc, embedder.count_tokens, target_tokens=16)
+    assert next(p for p in passages if "Upper Moor" in p.text).section == "Plans for 2026 > Reservoirs"
+
+
+@pytest.mark.parametrize(
+    "data, text, encoding",
+    [
+        ("Naïve notes: the café opened in 2019.".encode("utf-16"), "Naïve notes: the café opened in 2019.", "utf-16"),
+        ("Naïve notes.".encode("utf-16-be"), "Naïve notes.", "utf-16-be"),  # no byte-order mark
+        ("Naïve notes.".encode("utf-16-le"), "Naïve notes.", "utf-16-le"),
+        ("The “Quay Café” charged €4 for tea.".encode("cp1252"), "The “Quay Café” charged €4 for tea.", "cp1252"),
+        ("Grüße aus Porthen, schöne Straße.".encode("latin-1"), "Grüße aus Porthen, schöne Straße.", "latin_1"),
+        ("Plain UTF-8: 5 km – “quoted”.".encode("utf-8-sig"), "Plain UTF-8: 5 km – “quoted”.", "utf-8"),
+    ],
+)
+def test_text_in_any_common_encoding_is_read_and_its_encoding_noted(tmp_path, data, text, encoding):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+    doc = read_document(path, tmp_path)
+    assert (doc.text, doc.encoding) == (text, encoding)
+
+
+def test_files_that_cannot_be_read_are_named_in_one_line_and_the_rest_is_read(folder, caplog):
+    with caplog.at_level(logging.WARNING):
+        docs = list(read_folder(folder))
+    assert sorted(d.id for d in docs) == [
+        "guide.docx", "notes-1252.txt", "notes-utf16.txt", "report.pdf", "reservoirs.md", "walks.html",
+    ]  # fmt: skip
+    messages = [r.getMessage() for r in caplog.records]
+    expected = {
+        "scan.pdf": "no text layer (scanned?)",
+        "locked.pdf": "encrypted",
+        "truncated.pdf": "damaged",
+        "not-a-zip.docx": "damaged or not a Word .docx file",
+    }
+    for name, reason in expected.items():
+        [line] = [m for m in messages if name in m]
+        assert reason in line and "\n" not in line and "Traceback" not in line
+
+
+def test_an_encrypted_pdf_with_an_empty_password_is_opened(tmp_path):
+    doc = read_document(make_encrypted_pdf(tmp_path / "open.pdf", user_password=""), tmp_path)
+    assert "the pier will reopen in June" in doc.text and doc.pages == ((0, 1),)
+
+
+def test_binary_data_with_a_text_suffix_is_refused(tmp_path):
+    import random
+
+    noise = random.Random(7).randbytes(20_000)
+    (tmp_path / "noise.txt").write_bytes(noise)
+    with pytest.raises(QAError, match="not text in any common encoding"):
+        read_document(tmp_path / "noise.txt", tmp_path)
+
+
+def test_passage_offsets_hold_for_every_format(folder, embedder):
+    for doc in read_folder(folder):
+        passages = split_passages(doc, embedder.count_tokens, target_tokens=32)
+        assert passages, doc.id
+        for p in passages:
+            assert doc.text[p.start : p.end] == p.text, doc.id
+
+
+def test_a_folder_of_every_format_is_indexed_and_answers_cite_page_and_section(folder, tmp_path, capsys):
+    """`qa index` then `qa ask` in-process: the bad files are named and skipped, the answers cite pages."""
+    from qa.cli import main
+
+    assert main(["--index-root", str(tmp_path), "index", str(folder), "--name", "formats", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed 6 documents" in out and "4 skipped" in out
+
+    argv = ["--index-root", str(tmp_path), "ask", "--index", "formats", "-k", "3"]
+    assert main([*argv, "How many passengers did the ferry to Greyhaven carry?"]) == 0
+    out = capsys.readouterr().out
+    assert "48,000 passengers" in out.split("\n", 1)[0]
+    assert "(report.pdf, p. 2, Ferry services)" in out  # the answer's citation: file, page, section
+
+    assert main([*argv, "--json", "How much will resurfacing the harbour path cost?"]) == 0
+    best = json.loads(capsys.readouterr().out)["hits"][0]
+    assert best["doc_id"] == "walks.html" and best["title"] == "Harbour walks of Porthen"
+    # The answer is cited in its own section; the passage (the whole short page) starts under the <h1> title.
+    assert best["answer"]["section"] == "Plans for 2026" and best["section"] is None
+    assert best["page"] is None and best["answer"]["page"] is None
