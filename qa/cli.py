@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.settings import Settings
 
@@ -183,7 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build an index of a folder of documents")
-    p.add_argument("docs", nargs="?", default=DEFAULT_DOCS, help=f"documents folder (default: {DEFAULT_DOCS})")
+    p.add_argument(
+        "docs",
+        nargs="?",
+        default=DEFAULT_DOCS,
+        help=f"documents folder, files {' '.join(SUFFIXES)} in it and below (default: {DEFAULT_DOCS})",
+    )
     p.add_argument("--name", help="index name (default: the folder's name; seeds/docs -> seeds)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)")
     p.add_argument(

@@ -19,6 +19,7 @@ _STARTERS = {"the", "a", "an", "it", "this", "that", "these", "those", "they", "
 # A candidate end: terminal punctuation, closing quotes or brackets, then white space.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _WORD_BEFORE = re.compile(r"(\S+)$")
+_WORD_WINDOW = 40
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 
 
@@ -34,7 +35,9 @@ def _is_boundary(text: str, end: int, after: int) -> bool:
         return False  # "e.g. the", "p.m. on Tuesday": the sentence goes on
     if text[end - 1] in "!?…\"'”’)]":
         return True
-    word = _WORD_BEFORE.search(text, 0, end - 1)
+    # Only the word before matters: searching from the text's start made splitting quadratic (a
+    # 100-page PDF spent longer here than in the model). No abbreviation is longer than the window.
+    word = _WORD_BEFORE.search(text, max(0, end - 1 - _WORD_WINDOW), end - 1)
     token = word.group(1).lstrip("\"'“‘([") if word else ""
     bare = token.rstrip(".").lower()
     if bare in _ALWAYS or (len(bare) == 1 and bare.isalpha()):

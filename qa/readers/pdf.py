@@ -7,8 +7,6 @@ import logging
 import re
 from collections import Counter
 
-from tqdm.auto import tqdm
-
 from qa.errors import QAError
 from qa.readers.layout import Extract, TextBuilder, is_heading_shaped
 
@@ -106,6 +104,7 @@ def _title(reader) -> str | None:
 def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
     """A .pdf file: the text of each page, a page that fails reported and skipped, never the whole file."""
     from pypdf import PdfReader
+    from tqdm.auto import tqdm
 
     try:
         reader = PdfReader(io.BytesIO(data))
