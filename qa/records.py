@@ -70,7 +70,8 @@ class Passage:
     def location_of(self, start: int, end: int) -> str:
         """Where a reader finds the span start:end: its page and section, else the passage's paragraph."""
         first, last, section = self.place(start, end)
-        return _location(_pages_label(first, last), self.paragraph, section)
+        paragraph = self.paragraph + self.text.count("\n\n", 0, max(start - self.start, 0))
+        return _location(_pages_label(first, last), paragraph, section)
 
     def to_dict(self) -> dict:
         d = asdict(self)

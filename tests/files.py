@@ -72,6 +72,21 @@ def make_pdf(path: Path, title: str = "Annual Report of Porthen Council") -> Pat
     return path
 
 
+def damage_page(source: Path, target: Path, page: int) -> Path:
+    """A copy of `source` whose page `page` (1-based) has a content stream that does not decompress."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    broken = StreamObject()
+    broken._data = b"not a deflate stream " * 8
+    broken[NameObject("/Filter")] = NameObject("/FlateDecode")
+    writer.pages[page - 1][NameObject("/Contents")] = writer._add_object(broken)
+    with target.open("wb") as f:
+        writer.write(f)
+    return target
+
+
 def make_scanned_pdf(path: Path) -> Path:
     """A PDF whose only page is a picture of text: no text layer."""
     from fpdf import FPDF

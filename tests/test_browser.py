@@ -92,7 +92,7 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     # Open the first citation: the whole document, the passage and answer highlighted.
     page.locator("#citations label").first.click()
     view = page.locator("#doc-view")
-    expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt")
+    expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt · cited: paragraph 2")
     expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
     expect(view).to_contain_text("Serena Kennedy, Chief Constable of Merseyside Police")  # the rest of it
     # For the README: the top of the page, the chat scrolled back to the question and its answer.

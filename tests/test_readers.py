@@ -17,6 +17,7 @@ from tests.files import (
     HEADER,
     HTML_PAGE,
     PAGE_FACTS,
+    damage_page,
     make_docx,
     make_encrypted_pdf,
     make_pdf,
@@ -166,6 +167,17 @@ def test_files_that_cannot_be_read_are_named_in_one_line_and_the_rest_is_read(fo
     for name, reason in expected.items():
         [line] = [m for m in messages if name in m]
         assert reason in line and "\n" not in line and "Traceback" not in line
+
+
+def test_a_damaged_page_is_reported_by_number_and_the_other_pages_are_read(folder, tmp_path, caplog):
+    damaged = damage_page(folder / "report.pdf", tmp_path / "damaged.pdf", page=2)
+    with caplog.at_level(logging.WARNING):
+        doc = read_document(damaged, tmp_path)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "damaged.pdf: page 2 is damaged, its text may be missing" in line
+    assert PAGE_FACTS[2] not in doc.text
+    starts = {number: offset for offset, number in doc.pages}
+    assert set(starts) == {1, 3, 4} and doc.text.index(PAGE_FACTS[4]) >= starts[4]
 
 
 def test_an_encrypted_pdf_with_an_empty_password_is_opened(tmp_path):

@@ -10,9 +10,11 @@ from collections import Counter
 from qa.errors import QAError
 from qa.readers.layout import Extract, TextBuilder, is_heading_shaped
 
-# pypdf warns about every odd object it works around; the file is still read.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf warns about every odd object it works around, and the file is still read: those warnings stay
+# quiet. What it logs while a page is read that means lost text is reported as that page's (_PageErrors).
+_PYPDF = logging.getLogger("pypdf")
 
+_MIN_CHARS_PER_PAGE = 2  # fewer letters and digits than this a page, on average: a scan with no text layer
 _EDGE = 2  # lines at the top and at the bottom of a page where running headers and footers sit
 _PAGE_NUMBER = re.compile(r"(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.I)
 _COLUMN_GAP = re.compile(r"\S {6,}\S")  # what layout extraction leaves between two columns
@@ -23,6 +25,32 @@ _ENDS_SENTENCE = tuple('.!?:;"”’)')
 _NO_TITLE = re.compile(
     r"^(?:microsoft (?:word|powerpoint) - .*|untitled.*|.*\.(?:docx?|pdf|rtf|odt|txt|indd|pptx?))$", re.I
 )
+
+
+class _PageErrors(logging.Handler):
+    """What pypdf logs while pages are read, kept from the log. pypdf recovers from a content stream
+    that does not decompress by reading it as nothing, with a warning from its filters: that page lost
+    its text, and a reader needs to hear which page. Its other warnings are about objects it repaired."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.name.startswith("pypdf.filters"):
+            self.messages.append(record.getMessage())
+
+    def __enter__(self) -> _PageErrors:
+        self._saved = _PYPDF.level, _PYPDF.propagate
+        _PYPDF.setLevel(logging.WARNING)
+        _PYPDF.propagate = False
+        _PYPDF.addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _PYPDF.removeHandler(self)
+        _PYPDF.setLevel(self._saved[0])
+        _PYPDF.propagate = self._saved[1]
 
 
 def _page_lines(page) -> list[str]:
@@ -101,29 +129,49 @@ def _title(reader) -> str | None:
     return title if title and not _NO_TITLE.match(title) else None
 
 
-def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
-    """A .pdf file: the text of each page, a page that fails reported and skipped, never the whole file."""
+def _open(data: bytes, name: str):
     from pypdf import PdfReader
-    from tqdm.auto import tqdm
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _opens_without_password(reader):
             raise QAError(f"{name}: encrypted (it needs a password); save a copy without one to index it")
-        pages = reader.pages
-        count = len(pages)
+        len(reader.pages)  # a damaged page tree fails here, not halfway through
     except QAError:
         raise
     except Exception as exc:  # pypdf raises many kinds for a truncated or corrupt file
         raise QAError(f"{name}: damaged PDF ({type(exc).__name__}: {exc}); skipped") from None
+    return reader
+
+
+def _read_pages(reader, name: str, progress: bool) -> tuple[list[list[str]], list[str]]:
+    """Each page's lines, one page at a time; a page that fails or loses text is reported by number."""
+    from tqdm.auto import tqdm
+
     texts, warnings = [], []
-    for number in tqdm(range(count), desc=name, unit="page", leave=False, disable=not progress or count < 10):
-        try:
-            texts.append(_page_lines(pages[number]))
-        except Exception as exc:
-            warnings.append(f"{name}: page {number + 1} could not be read ({type(exc).__name__}); skipped")
-            texts.append([])
-    if sum(ch.isalnum() for lines in texts for line in lines for ch in line) < 20 * max(count, 1) / 10:
+    count = len(reader.pages)
+    with _PageErrors() as errors:
+        for number in tqdm(range(count), desc=name, unit="page", leave=False, disable=not progress or count < 10):
+            errors.messages.clear()
+            try:
+                texts.append(_page_lines(reader.pages[number]))
+            except Exception as exc:
+                warnings.append(f"{name}: page {number + 1} could not be read ({type(exc).__name__}); skipped")
+                texts.append([])
+                continue
+            if errors.messages:
+                warnings.append(f"{name}: page {number + 1} is damaged, its text may be missing ({errors.messages[0]})")
+    return texts, warnings
+
+
+def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
+    """A .pdf file: the text of each page, a page that fails reported and skipped, never the whole file."""
+    with _PageErrors():  # pypdf's notes on objects it repaired while opening stay out of the log
+        reader = _open(data, name)
+        title = _title(reader)
+    texts, warnings = _read_pages(reader, name, progress)
+    letters = sum(ch.isalnum() for lines in texts for line in lines for ch in line)
+    if letters < _MIN_CHARS_PER_PAGE * len(texts):
         raise QAError(f"{name}: no text layer (scanned?); run OCR on it (e.g. ocrmypdf) and index the result")
     texts = _strip_running(texts)
     all_lines = [line for lines in texts for line in lines if line]
@@ -142,7 +190,7 @@ def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
                 builder.page(number)
             builder.paragraph(paragraph, joins=joins)
             last = paragraph
-    return builder.build(title=_title(reader), warnings=tuple(warnings))
+    return builder.build(title=title, warnings=tuple(warnings))
 
 
 def _opens_without_password(reader) -> bool:
