@@ -6,6 +6,7 @@ import io
 import logging
 import re
 from collections import Counter
+from pathlib import Path
 
 from qa.errors import QAError
 from qa.readers.layout import Extract, TextBuilder, is_heading_shaped
@@ -151,7 +152,8 @@ def _read_pages(reader, name: str, progress: bool) -> tuple[list[list[str]], lis
     texts, warnings = [], []
     count = len(reader.pages)
     with _PageErrors() as errors:
-        for number in tqdm(range(count), desc=name, unit="page", leave=False, disable=not progress or count < 10):
+        bar = tqdm(range(count), desc=Path(name).name, unit="page", leave=False, disable=not progress or count < 10)
+        for number in bar:
             errors.messages.clear()
             try:
                 texts.append(_page_lines(reader.pages[number]))
