@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.answers import answer  # noqa: E402
+from qa.build import build_index, number_sentences, split_document  # noqa: E402
 from qa.documents import read_folder  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
-from qa.index import Index, build_index, number_sentences, split_document  # noqa: E402
+from qa.index import Index  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.passages import indexed_text  # noqa: E402
 from qa.search import MODES  # noqa: E402

@@ -13,10 +13,14 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # The index and answer modules pull in torch and FAISS; importing them lazily keeps
     # `import qa` (and so `qa --help`) instant.
-    if name in ("Index", "build_index"):
-        from qa import index
+    if name == "Index":
+        from qa.index import Index
 
-        return getattr(index, name)
+        return Index
+    if name == "build_index":
+        from qa.build import build_index
+
+        return build_index
     if name == "answer":
         from qa.answers import answer
 

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import gradio as gr
 
+from qa.build import build_index
 from qa.collection import Collection
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
 from qa.errors import QAError
-from qa.index import Index, build_index, is_loadable_format
+from qa.index import Index
 from qa.records import Answer
 from qa.render import document_html, reply_markdown, text
 from qa.search import MODES
 from qa.settings import Settings
+from qa.storage import is_loadable_format
 from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
 
 log = logging.getLogger(__name__)

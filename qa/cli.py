@@ -42,19 +42,55 @@ def _quiet_libraries() -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.index import build_index
+    from qa.build import build_index
 
     _quiet_libraries()
     settings = _settings(args)
     docs = Path(args.docs)
     name = args.name or default_index_name(docs)
-    report = build_index(docs, name, settings, show_progress=not args.quiet)
-    skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
-    skipped += f", {report.reused} unchanged since the last build" if report.reused else ""
-    print(
-        f"indexed {report.documents} documents into {report.passages} passages{skipped} "
-        f"in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}"
-    )
+    report = build_index(docs, name, settings, show_progress=not args.quiet, collection=args.collection)
+    _print_report(report)
+    return 0
+
+
+def _print_report(report) -> None:
+    print(f"{report.summary()} in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}")
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from qa.build import add_files
+
+    _quiet_libraries()
+    settings = _settings(args)
+    report = add_files(args.files, args.index, settings, args.collection, show_progress=not args.quiet)
+    _print_report(report)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from qa.build import remove_documents
+
+    _quiet_libraries()
+    report = remove_documents(args.doc_ids, args.index, _settings(args))
+    _print_report(report)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from qa.storage import read_manifest
+
+    settings = _settings(args)
+    documents = read_manifest(settings.index_path(args.index)).get("documents", {})
+    rows = [{"id": doc_id, **entry} for doc_id, entry in documents.items()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        pages = f", {row['pages']} pages" if row.get("pages") else ""
+        print(
+            f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}, indexed {row.get('indexed_at', '?')}"
+        )
+        print(f"    {row['title']}")
     return 0
 
 
@@ -183,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-root", help="folder that holds the indexes (default: ./index, or $QA_INDEX_ROOT)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="build an index of a folder of documents")
+    p = sub.add_parser("index", help="sync an index with a folder: embed new and changed files, remove deleted ones")
     p.add_argument(
         "docs",
         nargs="?",
@@ -191,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"documents folder, files {' '.join(SUFFIXES)} in it and below (default: {DEFAULT_DOCS})",
     )
     p.add_argument("--name", help="index name (default: the folder's name; seeds/docs -> seeds)")
+    p.add_argument("--collection", help="the collection the folder is synced into (default: the index's name)")
     p.add_argument("--model", help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)")
     p.add_argument(
         "--passage-tokens",
@@ -199,6 +236,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("add", help="add or update single files in an index, as a collection of their own")
+    p.add_argument("files", nargs="+", help=f"files to add ({' '.join(SUFFIXES)})")
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    p.add_argument("--collection", default="uploads", help="collection to add them to (default: uploads)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="remove documents from an index by id (qa list shows the ids)")
+    p.add_argument("doc_ids", nargs="+", help="document ids")
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("list", help="list an index's documents: id, collection, title, passages, pages")
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("ask", help="ask a question; print the answer sentence and cited passages")
     p.add_argument("question", nargs="+", help="the question")

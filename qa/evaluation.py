@@ -181,7 +181,8 @@ def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]
 
 def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool) -> tuple[object, float]:
     """The index of `docs`, reused when its manifest matches the files, else built; and the build time."""
-    from qa.index import Index, build_index, is_current
+    from qa.build import build_index, is_current
+    from qa.index import Index
 
     path = settings.index_path(name)
     if is_current(path, docs, settings):

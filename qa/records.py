@@ -17,6 +17,7 @@ class Document:
     headings: tuple[tuple[int, int, str], ...] = ()  # (offset, level, text): the sections' openings
     pages: tuple[tuple[int, int], ...] = ()  # (offset, page number) where each page's text starts (PDF)
     encoding: str = ""  # of a text file, as detected
+    collection: str = ""  # the part of the index it belongs to: the synced folder's, or "uploads"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,6 +47,8 @@ class Passage:
     # (offset, page, section) where a page or a section begins inside the passage, so that a sentence
     # in it is cited where it is, not where the passage starts.
     marks: tuple[tuple[int, int | None, str | None], ...] = ()
+    id: int = -1  # stable within its index: kept while the document is unchanged, never reused
+    collection: str = ""
 
     @property
     def pages_label(self) -> str:

@@ -30,13 +30,6 @@ def fuse(dense: dict[int, float], keyword: dict[int, float], weight: float) -> d
     return {row: cos + (weight * keyword.get(row, 0.0) / top if top > 0 else 0.0) for row, cos in dense.items()}
 
 
-def _allowed_rows(index: Index, doc_ids: Iterable[str] | None) -> np.ndarray | None:
-    if doc_ids is None:
-        return None
-    wanted = set(doc_ids)
-    return np.array([i for i, p in enumerate(index.passages) if p.doc_id in wanted], dtype=np.int64)
-
-
 def _cosines(index: Index, query: np.ndarray, rows: list[int]) -> dict[int, float]:
     if not rows:
         return {}
@@ -105,7 +98,7 @@ def search(
     retrieve = MODES.get(mode)
     if retrieve is None:
         raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
-    rows = _allowed_rows(index, doc_ids)
+    rows = None if doc_ids is None else index.rows_for(doc_ids)
     if rows is not None and not len(rows):
         return []
     query = index.embedder.encode_query(question) if query is None else query

@@ -23,7 +23,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def seeds_root(tmp_path_factory, embedder) -> Path:
     """An index root holding a freshly built `seeds` index."""
-    from qa.index import build_index
+    from qa.build import build_index
     from qa.settings import Settings
 
     root = tmp_path_factory.mktemp("index-root")

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.build import build_index
 from qa.errors import QAError
-from qa.index import MANIFEST, VECTORS, Index, build_index
+from qa.index import MANIFEST, VECTORS, Index
 from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, Settings
 from tests.conftest import ROOT, SEEDS
 
@@ -43,7 +44,7 @@ def test_round_trip_keeps_passages_documents_and_manifest(seeds_root, seeds_inde
         assert seeds_index.documents[p.doc_id].text[p.start : p.end] == p.text
     # The link points at a version folder beside it; nothing else is left there.
     link = seeds_root / "seeds"
-    assert link.is_symlink() and sorted(os.listdir(seeds_root)) == sorted(["seeds", os.readlink(link)])
+    assert link.is_symlink() and sorted(os.listdir(seeds_root)) == sorted(["seeds", os.readlink(link), ".seeds.lock"])
 
 
 def test_search_returns_ranked_hits_and_can_restrict_documents(seeds_index):
@@ -98,7 +99,7 @@ def test_a_failed_build_leaves_the_previous_index(tmp_path, embedder):
     with pytest.raises(QAError, match="no readable documents"):
         build_index(bad, "seeds", settings, embedder=embedder)
     assert os.readlink(tmp_path / "root" / "seeds") == before
-    assert sorted(os.listdir(tmp_path / "root")) == sorted(["seeds", before])
+    assert sorted(os.listdir(tmp_path / "root")) == sorted(["seeds", before, ".seeds.lock"])
     assert Index.load(tmp_path / "root" / "seeds").manifest["counts"]["documents"] == 5
 
 
@@ -136,7 +137,7 @@ def test_a_build_killed_halfway_leaves_the_previous_index_loadable(tmp_path, emb
     assert len(after.passages) == len(before.passages)
     # The next build clears the dead build's folder.
     build_index(SEEDS, "seeds", settings, embedder=embedder)
-    assert len(list(root.glob(".seeds.*"))) == 1
+    assert len([p for p in root.glob(".seeds.*") if p.is_dir()]) == 1
 
 
 def test_damaged_bundled_weights_are_refused(tmp_path, monkeypatch):

@@ -1,0 +1,329 @@
+"""The index's files: what a version folder holds, how one is written and published, the writer's lock.
+
+Layout of `index/NAME/` (a symlink to the version folder `.NAME.<stamp>-<pid>` beside it, swapped
+atomically when a change is committed, so a failed or killed change never touches the index in use):
+
+    manifest.json     format, model and weights hash, vector size, settings, documents, collections, counts
+    vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
+    sentences.npy     float16 vectors of every sentence, so answer sentences are picked without the model
+    names.json        proper names learned from the documents (a signal for "who" and "which" answers)
+    keyword/          the BM25 index (bm25s's own folder of .npy and .json files); row i = passage i
+    passages.jsonl    one Passage a line (each with its stable id, never reused)
+    documents.jsonl   one Document a line (cleaned text, so citations can open the whole document)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from qa.abbreviations import learn as learn_abbreviations
+from qa.embedding import Embedder
+from qa.errors import QAError
+from qa.keyword import KeywordIndex
+from qa.names import learn_names
+from qa.passages import indexed_text
+from qa.records import Document, Passage
+from qa.settings import INDEX_FORMAT, Settings
+
+MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
+SENTENCES, NAMES = "sentences.npy", "names.json"
+LOCK_WAIT_SECONDS = 60.0
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writer_lock(root: Path, name: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """One writer at a time for index `name`: a second one waits up to `wait` seconds, then gives up
+    with a message. The operating system releases the lock when its holder dies, so a killed writer
+    never leaves the index locked."""
+    path = root / f".{name}.lock"
+    with path.open("a+") as f:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    f.seek(0)
+                    holder = f.read().strip() or "another process"
+                    raise QAError(
+                        f"index {name!r} is being changed by {holder} (waited {wait:.0f}s): try again when it has finished"
+                    ) from None
+                time.sleep(0.1)
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def remove_stale_builds(root: Path, name: str) -> None:
+    """Version folders left by changes that were killed: no link names them (called under the lock)."""
+    current = os.path.realpath(root / name)
+    for path in root.glob(f".{name}.*"):
+        if path.is_dir() and not path.name.endswith(".lock") and os.path.realpath(path) != current:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _publish(version: Path, target: Path) -> None:
+    """Point `target` at `version` in one atomic rename, then drop the version it pointed at before."""
+    previous = os.path.realpath(target) if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():
+        # An index folder not made by this code: move it aside so the link can take its name.
+        aside = target.with_name(f".{target.name}.replaced-{os.getpid()}")
+        target.rename(aside)
+        previous = str(aside)
+    link = target.with_name(f".{target.name}.link-{os.getpid()}")
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(version.name)
+    os.replace(link, target)
+    _fsync_dir(target.parent)
+    if previous and previous != os.path.realpath(version):
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+@dataclass
+class Stored:
+    """One document with its passages (sentence rows counted from 0 within it) and, once embedded, vectors."""
+
+    document: Document
+    passages: list[Passage]
+    vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    sentence_texts: list[str] | None = None  # only for a document still to embed
+    indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+@dataclass
+class Current:
+    """What the index holds now, for a change to start from."""
+
+    parts: dict[str, Stored]  # doc_id -> its part, in index order
+    manifest: dict
+    next_id: int  # the next passage id: ids are never reused
+    loadable: bool
+
+
+def manifest_if_built_with(path: Path, settings: Settings) -> dict | None:
+    """The manifest of the index at `path` if it has this format and these index settings, else None."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = manifest.get("format") == INDEX_FORMAT and manifest.get("settings") == settings.index_params()
+    return manifest if same else None
+
+
+def built_settings(path: Path, settings: Settings) -> Settings:
+    """`settings` with the index-defining fields the index at `path` was built with, if there is one:
+    adding a file to an index must not change how its passages are cut."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return settings
+    built = {k: v for k, v in manifest.get("settings", {}).items() if k in settings.INDEX_FIELDS}
+    return replace(settings, **built, model=manifest.get("model", settings.model))
+
+
+def load_stored(path: Path, settings: Settings, embedder: Embedder) -> Current:
+    """The documents of the index at `path`, with their passages and vectors when it was built the same
+    way by the same model. Otherwise its documents only (to be cut and embedded anew: a change of
+    settings must not lose the documents of another collection), or nothing when it cannot be read."""
+    import faiss
+
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        documents = [Document.from_dict(row) for row in read_jsonl(path / DOCUMENTS)]
+    except (OSError, ValueError, TypeError, KeyError):
+        return Current({}, {}, 0, False)
+    if manifest.get("format") != INDEX_FORMAT:
+        return Current({}, {}, 0, False)  # another version's records: build anew from the folder
+    stale = Current({d.id: Stored(d, []) for d in documents}, manifest, manifest.get("next_passage_id", 0), False)
+    same = manifest_if_built_with(path, settings) is not None and (
+        manifest.get("weights_sha256"), manifest.get("dim")) == (embedder.weights_sha256, embedder.dim)  # fmt: skip
+    if not same:
+        return stale
+    try:
+        faiss_index = faiss.read_index(str(path / VECTORS))
+        passages = [Passage.from_dict(row) for row in read_jsonl(path / PASSAGES)]
+        sentence_vectors = np.load(path / SENTENCES)
+    except (OSError, RuntimeError, ValueError, TypeError, KeyError):
+        return stale  # vectors unusable: embed everything again
+    rows_of: dict[str, list[int]] = {}
+    for row, p in enumerate(passages):
+        rows_of.setdefault(p.doc_id, []).append(row)
+    entries = manifest.get("documents", {})
+    parts = {}
+    for doc in documents:
+        rows = rows_of.get(doc.id)
+        if not rows or doc.id not in entries:
+            continue
+        doc_passages = [passages[r] for r in rows]
+        first = min(p.sentence_row for p in doc_passages)
+        last = max(p.sentence_row + len(p.sentences) for p in doc_passages)
+        parts[doc.id] = Stored(
+            document=doc,
+            passages=[replace(p, sentence_row=p.sentence_row - first) for p in doc_passages],
+            vectors=faiss_index.reconstruct_batch(np.array(rows, dtype=np.int64)),
+            sentence_vectors=sentence_vectors[first:last].astype(np.float32),
+            indexed_at=entries[doc.id].get("indexed_at", ""),
+        )
+    next_id = max(manifest.get("next_passage_id", 0), max((p.id + 1 for p in passages), default=0))
+    return Current(parts, manifest, next_id, True)
+
+
+@dataclass(frozen=True)
+class Written:
+    documents: int
+    passages: int
+
+
+def write_version(
+    root: Path,
+    name: str,
+    parts: list[Stored],
+    embedder: Embedder,
+    settings: Settings,
+    next_id: int,
+    collections: dict,
+    skipped: int = 0,
+) -> Written:
+    """Write `parts` (every document of the index, embedded) as a new version folder and publish it."""
+    import faiss
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    version = root / f".{name}.{stamp}-{os.getpid()}"
+    version.mkdir()
+    try:
+        passages, offset = [], 0
+        for part in parts:  # sentence rows become rows of the whole index
+            passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
+            offset += len(part.sentence_vectors)
+        if not passages:
+            raise QAError("no text to index: every document is empty")
+        docs = [part.document for part in parts]
+        np.save(version / SENTENCES, np.concatenate([part.sentence_vectors for part in parts]).astype(np.float16))
+        faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
+        faiss_index.add_with_ids(
+            np.concatenate([part.vectors for part in parts]), np.arange(len(passages), dtype=np.int64)
+        )
+        faiss.write_index(faiss_index, str(version / VECTORS))
+        titles = {d.id: d.title for d in docs}
+        KeywordIndex.build([indexed_text(p, titles[p.doc_id]) for p in passages]).save(version)
+        write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
+        write_jsonl(version / DOCUMENTS, (d.to_dict() for d in docs))
+        (version / NAMES).write_text(
+            json.dumps(learn_names(d.text for d in docs), ensure_ascii=False), encoding="utf-8"
+        )
+        per_doc = {d.id: 0 for d in docs}
+        for p in passages:
+            per_doc[p.doc_id] += 1
+        manifest = {
+            "format": INDEX_FORMAT,
+            "model": settings.model,
+            "weights_sha256": embedder.weights_sha256,
+            "dim": embedder.dim,
+            "window": embedder.window,
+            "settings": settings.index_params(),
+            "collections": collections,
+            "documents": {
+                part.document.id: {
+                    "sha256": part.document.sha256,
+                    "title": part.document.title,
+                    "collection": part.document.collection,
+                    "passages": per_doc[part.document.id],
+                    "pages": len(part.document.pages) or None,
+                    "indexed_at": part.indexed_at,
+                }
+                for part in parts
+            },
+            # Learned from the documents at each change; questions are expanded with them.
+            "abbreviations": learn_abbreviations(d.text for d in docs),
+            "next_passage_id": next_id,
+            "counts": {
+                "documents": len(docs),
+                "passages": len(passages),
+                "sentences": offset,
+                "reused_documents": sum(part.sentence_texts is None for part in parts),
+                "skipped": skipped,
+            },
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": versions(),
+        }
+        # The manifest goes last: a version folder without one is an unfinished change.
+        (version / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        for path in version.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as f:
+                    os.fsync(f.fileno())
+        _fsync_dir(version)
+        _publish(version, root / name)
+    except BaseException:
+        shutil.rmtree(version, ignore_errors=True)
+        raise
+    return Written(len(docs), len(passages))
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("qa", "sentence-transformers", "faiss-cpu", "torch"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def is_loadable_format(path: Path) -> bool:
+    """Whether there is an index at `path` in the format this version reads (else: build it anew)."""
+    try:
+        return json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8")).get("format") == INDEX_FORMAT
+    except (OSError, ValueError):
+        return False
+
+
+def read_manifest(path: Path) -> dict:
+    if not path.exists():
+        raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")
+    try:
+        return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QAError(f"the index at {path} is unreadable ({exc}): rebuild it with `qa index`") from exc
