@@ -8,8 +8,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.build import build_index
-from qa.collection import Collection
+from qa.answers import answer
+from qa.build import add_files, build_index
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
 from qa.errors import QAError
@@ -23,7 +23,7 @@ from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
 
 log = logging.getLogger(__name__)
 
-UPLOADS = "uploads"  # the index name of the user's own documents
+UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
 
 EXAMPLES = [
     "What rating did the North West ROCU receive?",
@@ -51,29 +51,30 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 
-def _key(name: str, doc_id: str) -> str:
-    return f"{name}::{doc_id}"
-
-
 class QAApp:
-    """The app's state (the collection, the settings) and its handlers."""
+    """The app's state (the index, the settings) and its handlers."""
 
-    def __init__(self, collection: Collection, settings: Settings = Settings()):
-        self.collection = collection
+    def __init__(self, index: Index, settings: Settings = Settings()):
+        self._index = index
         self.settings = settings
         self._upload_lock = threading.Lock()
+
+    @property
+    def index(self) -> Index:
+        """The index as last committed: a change made meanwhile (`qa add`, an upload) is read in."""
+        self._index = self._index.refreshed()
+        return self._index
 
     # -- handlers --------------------------------------------------------------------------------
 
     def document_choices(self) -> list[tuple[str, str]]:
-        return [(f"{doc.title} ({doc.id})", _key(name, doc.id)) for name, doc in self.collection.documents()]
+        return [(f"{doc.title} ({doc.id})", doc.id) for doc in self.index.documents.values()]
 
     def ask(self, question: str, earlier: list[str], k: int, only: list[str] | None, mode: str) -> tuple[Answer, str]:
         """The answer to `question` in this conversation, and the text that was searched."""
         searched = contextualize(question.strip(), earlier)
-        pairs = [tuple(key.split("::", 1)) for key in only] if only else None
-        answer = self.collection.answer(question, int(k), mode, pairs, self.settings, search_text=searched)
-        return answer, searched
+        result = answer(question, self.index, int(k), mode, only or None, self.settings, search_text=searched)
+        return result, searched
 
     def respond(self, message: str, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
         """Chat handler: the new history, the conversation's questions, citation choices, the last answer."""
@@ -101,7 +102,10 @@ class QAApp:
         if choice is None or answer is None or not answer.hits:
             return '<div class="doc-empty">Choose a citation to read it in its document.</div>'
         hit = answer.hits[int(choice)]
-        return document_html(self.collection.document(hit.collection, hit.passage.doc_id), hit)
+        doc = self.index.documents.get(hit.passage.doc_id)
+        if doc is None:
+            return '<div class="doc-empty">That document has been removed from the index since.</div>'
+        return document_html(doc, hit)
 
     def add_documents(self, files: list[str] | None):
         """Upload handler: save the files, re-index the user's collection, report what happened."""
@@ -120,25 +124,27 @@ class QAApp:
             return [f"⚠️ {text(str(exc))}"]
         lines = [f"Refused {text(r)}" for r in result.refused]
         if result.saved:
+            saved = [folder / name for name in result.saved]
             try:
-                report = build_index(folder, UPLOADS, self.settings)
-                index = Index.load(report.path, batch_size=self.settings.batch_size)
+                report = add_files(saved, self._index.path.name, self._index_settings(), UPLOADS)
             except QAError as exc:
-                for name in result.saved:  # the previous collection stays as it was
-                    (folder / name).unlink(missing_ok=True)
+                for path in saved:  # the index stays as it was, and so does the folder
+                    path.unlink(missing_ok=True)
                 return [f"⚠️ Could not add {', '.join(text(n) for n in result.saved)}: {text(str(exc))}", *lines]
-            self.collection = Collection({**self.collection.indexes, UPLOADS: index})
             unreadable = {Path(path).name: why for path, why in report.skipped.items()}
             for name in unreadable:  # keep the folder to what the index holds
                 (folder / name).unlink(missing_ok=True)
             added = [n for n in result.saved if n not in unreadable]
             if added:
-                lines.insert(0, f"Added {', '.join(text(n) for n in added)}: your collection now holds "
-                             f"{report.documents} documents, searched together with the seeds.")  # fmt: skip
+                lines.insert(0, f"Added {', '.join(text(n) for n in added)}: the index now holds "
+                             f"{report.documents} documents, yours searched together with the rest.")  # fmt: skip
             lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
         if result.unchanged:
             lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
         return lines
+
+    def _index_settings(self) -> Settings:
+        return self.settings.with_(index_root=str(self._index.path.parent))
 
     def ask_api(self, question: str, k: int = 5) -> dict:
         """`/ask`: the answer and its citations as JSON."""
@@ -197,27 +203,24 @@ class QAApp:
         return demo
 
 
-def load_collection(
-    index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True
-) -> Collection:
-    """The main index and the user's uploads, if any.
+def load_index(index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True) -> Index:
+    """The index the app serves, with the user's uploads in it.
 
-    An index that is missing, or that an older version of the product wrote, is (re)built from its
-    documents when they are known: `docs` for the main index, the uploads folder for the uploads.
+    An index that is missing, or that an older version of the product wrote, is built from its
+    documents when they are known (`docs`). The uploads folder is synced into the index's "uploads"
+    collection: a file saved there by an upload that was cut short is indexed now, not left behind.
     """
     path = settings.index_path(index_name)
     if docs and not is_loadable_format(path):
         log.warning("building the index at %s from %s", path, docs)
         build_index(docs, index_name, settings, show_progress=show_progress)
-    indexes = {index_name: Index.load(path, batch_size=settings.batch_size)}
-    uploads = settings.index_path(UPLOADS)
-    if uploads.exists() and index_name != UPLOADS:
-        folder = Path(settings.uploads_dir)
-        if not is_loadable_format(uploads) and folder.is_dir():
-            log.warning("rebuilding the uploads index at %s from %s", uploads, folder)
-            build_index(folder, UPLOADS, settings, show_progress=show_progress)
-        indexes[UPLOADS] = Index.load(uploads, batch_size=settings.batch_size)
-    return Collection(indexes)
+    folder = Path(settings.uploads_dir)
+    if folder.is_dir() and any(folder.iterdir()):
+        try:
+            build_index(folder, index_name, settings, show_progress=show_progress, collection=UPLOADS)
+        except QAError as exc:  # the uploads are the user's: never a reason not to start
+            log.warning("uploads in %s not indexed: %s", folder, exc)
+    return Index.load(path, batch_size=settings.batch_size)
 
 
 def theme() -> gr.themes.Base:

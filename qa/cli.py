@@ -201,14 +201,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not sep or not user or not password:
             raise QAError("--auth takes USER:PASSWORD, both non-empty")
         auth = (user, password)
-    from qa.app import QAApp, launch, load_collection
+    from qa.app import QAApp, launch, load_index
 
     _quiet_libraries()
     settings = _settings(args)
     docs = DEFAULT_DOCS if args.index == DEFAULT_INDEX else None
-    collection = load_collection(args.index, settings, docs=docs)
-    print(f"serving {', '.join(collection.indexes)} on http://{args.host}:{args.port}", flush=True)
-    launch(QAApp(collection, settings), args.host, args.port, auth)
+    index = load_index(args.index, settings, docs=docs)
+    print(f"serving {args.index} ({len(index.documents)} documents) on http://{args.host}:{args.port}", flush=True)
+    launch(QAApp(index, settings), args.host, args.port, auth)
     return 0
 
 

@@ -109,7 +109,7 @@ class Hit:
     title: str
     rank: int = 0
     similarity: float = 0.0  # cosine between question and passage, whatever the mode: the confidence signal
-    collection: str = ""  # the index the hit came from, when several are searched together
+    collection: str = ""  # the collection of the passage's document
     answer_start: int = 0  # document offsets of the answer sentence
     answer_end: int = 0
     answer_score: float = 0.0

@@ -120,6 +120,7 @@ def search(
             title=index.title(index.passages[row].doc_id),
             rank=rank,
             row=row,
+            collection=index.passages[row].collection,
         )
         for rank, (row, score, cos) in enumerate(ranked, start=1)
     ]

@@ -158,7 +158,7 @@ def built_settings(path: Path, settings: Settings) -> Settings:
     except (OSError, ValueError):
         return settings
     built = {k: v for k, v in manifest.get("settings", {}).items() if k in settings.INDEX_FIELDS}
-    return replace(settings, **built, model=manifest.get("model", settings.model))
+    return replace(settings, **{**built, "model": manifest.get("model", settings.model)})
 
 
 def load_stored(path: Path, settings: Settings, embedder: Embedder) -> Current:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
+from qa.answers import answer
 from qa.app import QAApp
 from qa.cli import main
-from qa.collection import Collection
+from qa.index import Index
 from qa.render import document_html, reply_markdown, text
 from qa.settings import Settings
 from tests.files import make_encrypted_pdf, make_pdf
@@ -15,9 +18,12 @@ CHESHIRE = "002_59c356561a19db13.txt"
 
 
 @pytest.fixture()
-def app(seeds_index, tmp_path):
-    settings = Settings(index_root=str(tmp_path / "index"), uploads_dir=str(tmp_path / "uploads"))
-    return QAApp(Collection({"seeds": seeds_index}), settings)
+def app(seeds_root, tmp_path):
+    """The app over its own copy of the seeds index: uploads change the index they go into."""
+    root = tmp_path / "index"
+    shutil.copytree(seeds_root / "seeds", root / "seeds")
+    settings = Settings(index_root=str(root), uploads_dir=str(tmp_path / "uploads"))
+    return QAApp(Index.load(root / "seeds"), settings)
 
 
 def test_a_reply_leads_with_the_answer_then_citations(app):
@@ -62,7 +68,7 @@ def test_an_empty_question_gets_a_message_not_an_error(app):
 
 
 def test_restricting_to_documents(app):
-    only = [f"seeds::{CHESHIRE}"]
+    only = [CHESHIRE]
     *_, answer, _ = app.respond("What rating did the North West ROCU receive?", [], [], 5, only)
     assert answer.hits and {h.passage.doc_id for h in answer.hits} == {CHESHIRE}
 
@@ -84,7 +90,7 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     bad.write_bytes(b"\x89PNG\r\n")
     status, choices = app.add_documents([str(good), str(bad)])
     assert status.startswith("Added otters&#46;txt") and "Refused image&#46;png: unsupported format" in status
-    assert ("Otter survey 2026 (otters.txt)", "uploads::otters.txt") in choices["choices"]
+    assert ("Otter survey 2026 (uploads/otters.txt)", "uploads/otters.txt") in choices["choices"]
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["otters.txt"]
     *_, answer, _ = app.respond("How many otters did the survey count?", [], [])
     assert answer.hits[0].collection == "uploads" and "417" in answer.text
@@ -106,8 +112,8 @@ def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reas
     assert status.startswith("Added report&#46;pdf")
     history, *_, answer, _ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [])
     best = answer.hits[0]
-    assert best.passage.doc_id == "report.pdf" and best.location == "p. 2, Ferry services"
-    assert f"report&#46;pdf · {text('p. 2, Ferry services')}" in history[-1]["content"]
+    assert best.passage.doc_id == "uploads/report.pdf" and best.location == "p. 2, Ferry services"
+    assert f"uploads/report&#46;pdf · {text('p. 2, Ferry services')}" in history[-1]["content"]
     page = app.show_document("0", answer)
     assert '<span class="page-mark">p. 2</span>' in page and "cited: p&#46; 2" in page
     status, _ = app.add_documents([str(make_encrypted_pdf(incoming / "locked.pdf", user_password="secret"))])
@@ -139,13 +145,14 @@ def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_ro
     import json
     import shutil
 
-    from qa.app import load_collection
+    from qa.app import load_index
     from tests.conftest import SEEDS
 
     root = tmp_path / "index"
     shutil.copytree(seeds_root / "seeds", root / "seeds")
     manifest = json.loads((root / "seeds" / "manifest.json").read_text())
     (root / "seeds" / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
-    collection = load_collection("seeds", Settings(index_root=str(root)), docs=str(SEEDS), show_progress=False)
-    assert collection.indexes["seeds"].manifest["format"] == manifest["format"]
-    assert collection.answer("Who is the PCC for Cheshire?", 3).hits
+    settings = Settings(index_root=str(root), uploads_dir=str(tmp_path / "uploads"))
+    index = load_index("seeds", settings, docs=str(SEEDS), show_progress=False)
+    assert index.manifest["format"] == manifest["format"]
+    assert answer("Who is the PCC for Cheshire?", index, 3).hits
