@@ -28,11 +28,20 @@ from qa.scoring import (
 from qa.settings import Settings
 from qa.spans import answer_span, answer_type_match, asked_type
 
+MAX_K = 100
+
 
 def check_question(question: str, settings: Settings = Settings()) -> str:
-    """The question stripped, or a QAError that says what is wrong with it."""
-    if not isinstance(question, str) or not question.strip():
+    """The question stripped, or a QAError that says what is wrong with it (any value may arrive here:
+    the library, the CLI's bytes, /ask's JSON)."""
+    if question is not None and not isinstance(question, str):
+        raise QAError(f"the question must be text, not {type(question).__name__}: send it as a string")
+    if not question or not question.strip():
         raise QAError("the question is empty: type a question about the documents")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QAError("the question is not valid text (it holds bytes that are not UTF-8): retype it") from None
     question = question.strip()
     if len(question) > settings.max_question_chars:
         raise QAError(
@@ -40,6 +49,20 @@ def check_question(question: str, settings: Settings = Settings()) -> str:
             "ask something shorter"
         )
     return question
+
+
+def check_k(k, default: int) -> int:
+    """The number of passages to return, or a QAError: a whole number from 1 to MAX_K (2.5 is refused,
+    not rounded; so are text, null, NaN and infinity)."""
+    if k is None:
+        return default
+    if isinstance(k, bool) or not isinstance(k, int | float) or k != k or k in (float("inf"), float("-inf")):
+        raise QAError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    if k != int(k):
+        raise QAError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    if not 1 <= k <= MAX_K:
+        raise QAError(f"k={int(k)} is out of range: ask for 1 to {MAX_K} passages")
+    return int(k)
 
 
 # Passages whose sentences compete for the answer: the answer is almost always in the top few, and
@@ -196,11 +219,9 @@ def answer(
     conversation's context); the answer sentence is still chosen for `question` itself.
     """
     question = check_question(question, settings)
-    k = settings.k if k is None else k
-    if not 1 <= k <= 100:
-        raise QAError(f"k={k} is out of range: ask for 1 to 100 passages")
+    k = check_k(k, settings.k)
     found = candidates(question, index, k, mode or settings.mode, doc_ids, settings, search_text)
     return decide(found, k, settings)
 
 
-__all__ = ["answer", "candidates", "check_question", "decide"]
+__all__ = ["answer", "candidates", "check_k", "check_question", "decide"]

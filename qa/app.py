@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from pathlib import Path
 
-import gradio as gr
+# Offline means offline: no usage analytics, no version check (read by Gradio when it is imported).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from qa.answers import answer
+import gradio as gr  # noqa: E402
+
+from qa.answers import answer, check_k, check_question
 from qa.build import add_files, build_index
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
@@ -51,6 +56,11 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 
+def _gradio_cache() -> Path:
+    """Where Gradio keeps the files it receives (its GRADIO_TEMP_DIR, which `launch` sets)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
 class QAApp:
     """The app's state (the index, the settings) and its handlers."""
 
@@ -72,8 +82,10 @@ class QAApp:
 
     def ask(self, question: str, earlier: list[str], k: int, only: list[str] | None, mode: str) -> tuple[Answer, str]:
         """The answer to `question` in this conversation, and the text that was searched."""
-        searched = contextualize(question.strip(), earlier)
-        result = answer(question, self.index, int(k), mode, only or None, self.settings, search_text=searched)
+        question = check_question(question, self.settings)
+        searched = contextualize(question, earlier)
+        result = answer(question, self.index, check_k(k, self.settings.k), mode, only or None, self.settings,
+                        search_text=searched)  # fmt: skip
         return result, searched
 
     def respond(self, message: str, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
@@ -111,9 +123,15 @@ class QAApp:
         """Upload handler: save the files, re-index the user's collection, report what happened."""
         if not files:
             return "No files received.", gr.update()
-        # One upload at a time: two builds of the same index in one process would trip over each other.
-        with self._upload_lock:
-            lines = self._add_documents([Path(f) for f in files])
+        # One upload at a time: two changes of the same index in one process would wait on each other.
+        try:
+            with self._upload_lock:
+                lines = self._add_documents([Path(f) for f in files])
+        finally:
+            cache = _gradio_cache()
+            for f in map(Path, files):  # Gradio's copies: what was kept is in the uploads folder now
+                if f.resolve().is_relative_to(cache):
+                    f.unlink(missing_ok=True)
         return "\n\n".join(lines), gr.update(choices=self.document_choices())
 
     def _add_documents(self, paths: list[Path]) -> list[str]:
@@ -157,7 +175,7 @@ class QAApp:
     # -- layout ------------------------------------------------------------------------------------
 
     def blocks(self) -> gr.Blocks:
-        with gr.Blocks(title="Document QA") as demo:
+        with gr.Blocks(title="Document QA", analytics_enabled=False) as demo:
             gr.Markdown("## Ask the documents\nAnswers are sentences quoted from the documents, with their sources.")
             earlier = gr.State([])
             last = gr.State(None)
@@ -232,6 +250,9 @@ def theme() -> gr.themes.Base:
 
 
 def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
+    # Gradio keeps uploaded files in its temporary folder: the app's own (hidden, so never synced as a
+    # document), and each file is deleted once the upload is processed.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(app.settings.uploads_dir).resolve() / ".incoming"))
     app.blocks().queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,

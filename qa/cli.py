@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -12,6 +13,21 @@ from pathlib import Path
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.settings import Settings
+
+# Control characters (escape sequences among them) in a document or a file name would drive the
+# terminal: clear it, retitle the window. What the CLI prints shows them as "?" instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """Text from documents, file names or users, safe to print to a terminal."""
+    return _CONTROL.sub("?", text)
+
+
+class _SafeFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))
+
 
 DEFAULT_DOCS = "seeds/docs"
 DEFAULT_INDEX = "seeds"
@@ -54,7 +70,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_report(report) -> None:
-    print(f"{report.summary()} in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}")
+    print(
+        shown(f"{report.summary()} in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}")
+    )
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -87,10 +105,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         pages = f", {row['pages']} pages" if row.get("pages") else ""
-        print(
-            f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}, indexed {row.get('indexed_at', '?')}"
-        )
-        print(f"    {row['title']}")
+        indexed = row.get("indexed_at", "?")
+        print(shown(f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}, indexed {indexed}"))
+        print(shown(f"    {row['title']}"))
     return 0
 
 
@@ -104,11 +121,12 @@ def _format_hit(hit, width: int = 100) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answers import answer, check_question
+    from qa.answers import answer, check_k, check_question
     from qa.index import Index
 
     settings = _settings(args)
     question = check_question(" ".join(args.question), settings)  # before the slow model load
+    check_k(args.k, settings.k)
     _quiet_libraries()
     index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
     result = answer(question, index, k=args.k, settings=settings)
@@ -120,11 +138,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"Not in the documents: they do not seem to answer this (confidence {result.confidence:.2f}).")
         print("The closest passages:\n")
     elif best is not None:
-        print(f"Answer: “{best.answer_text}”")
-        print(f"   — {best.title} ({best.passage.doc_id}, {best.location})")
+        print(shown(f"Answer: “{best.answer_text}”"))
+        print(shown(f"   — {best.title} ({best.passage.doc_id}, {best.location})"))
         print(f"   confidence: {result.confidence_words} ({result.confidence:.2f})\n")
     for hit in result.hits:
-        print(_format_hit(hit), end="\n\n")
+        print(shown(_format_hit(hit)), end="\n\n")
     return 0
 
 
@@ -295,11 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="qa: warning: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SafeFormatter("qa: warning: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         return args.func(args)
     except QAError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        print(shown(f"qa: error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)

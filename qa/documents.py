@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.readers import READERS
+from qa.readers.layout import CONTROL
 from qa.records import Document
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def read_document(path: Path, root: Path, progress: bool = False) -> Document:
         log.warning("%s", warning)
     if not extract.text:
         raise QAError(f"{path}: no readable text; skipped")
-    declared = " ".join((extract.title or "").split())
+    declared = " ".join(CONTROL.sub(" ", extract.title or "").split())
     return Document(
         id=path.relative_to(root).as_posix(),
         title=_shorten(declared) if declared else title_of(extract.text, path.stem),
@@ -87,16 +88,23 @@ def read_document(path: Path, root: Path, progress: bool = False) -> Document:
 
 
 def find_files(root: Path) -> list[Path]:
-    """The supported files under `root`, in a stable order; hidden files and folders are skipped."""
+    """The supported files under `root`, in a stable order; hidden files and folders are skipped, and so
+    is a link that leads out of `root` (a `notes.md` linking to /etc/passwd must not be quoted)."""
     if not root.exists():
         raise QAError(f"documents folder not found: {root}")
     if not root.is_dir():
         raise QAError(f"not a folder: {root} (give the folder that holds the documents)")
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and supported(p) and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    inside = root.resolve()
+    files = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or not supported(path):
+            continue
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if not path.resolve().is_relative_to(inside):
+            log.warning("%s: a link to a file outside %s; skipped", path, root)
+            continue
+        files.append(path)
     if not files:
         raise QAError(f"no documents in {root} (supported: {', '.join(SUFFIXES)})")
     return files

@@ -85,7 +85,8 @@ class Embedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        # verbose=False: counting a text longer than the window is the point here, not a mistake to warn of.
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]]
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         vectors = self.model.encode(

@@ -13,6 +13,16 @@ from qa.sentences import paragraphs, sentences
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _WORD = re.compile(r"\S+")
+# Longer runs without white space are cut: never more than about that many word pieces each.
+_WORD_CHARS = 48
+# The tokenizer reads any word over 100 characters as one unknown piece, so a file without spaces
+# would be one short "sentence" of millions of characters. A span counts as at least one piece per
+# this many characters: natural text has about 4.5; passages stay bounded in characters too.
+_CHARS_PER_PIECE = 12
+
+
+def _size(a: int, b: int, pieces: int) -> int:
+    return max(pieces, (b - a) // _CHARS_PER_PIECE)
 
 
 def section_paths(doc: Document) -> list[tuple[int, str]]:
@@ -41,9 +51,14 @@ def indexed_text(passage: Passage, title: str) -> str:
 
 
 def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
-    """Cut a sentence longer than `limit` word pieces at word boundaries, so nothing is truncated."""
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text, span[0], span[1])]
-    sizes = count([text[a:b] for a, b in words])
+    """Cut a sentence longer than `limit` word pieces at word boundaries, so nothing is truncated; a
+    "word" longer than _WORD_CHARS (a file without spaces, a long URL) is cut every _WORD_CHARS."""
+    words = [
+        (a, min(a + _WORD_CHARS, m.end()))
+        for m in _WORD.finditer(text, span[0], span[1])
+        for a in range(m.start(), m.end(), _WORD_CHARS)
+    ]
+    sizes = [_size(a, b, n) for (a, b), n in zip(words, count([text[a:b] for a, b in words]), strict=True)]
     pieces, start, total, end = [], words[0][0], 0, words[0][1]
     for (a, b), n in zip(words, sizes, strict=True):
         if total and total + n > limit:
@@ -79,6 +94,7 @@ def split_passages(
     spans = sentences(text)
     units: list[tuple[int, int, int]] = []  # (start, end, word pieces)
     for (a, b), n in zip(spans, count([text[a:b] for a, b in spans]), strict=True):
+        n = _size(a, b, n)
         units.extend(_fit_long_sentence(text, (a, b), count, target_tokens) if n > target_tokens else [(a, b, n)])
 
     def paragraph_of(offset: int) -> int:

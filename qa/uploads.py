@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +16,14 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES_PER_UPLOAD = 20
 MAX_FILES_TOTAL = 200
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+# Letters and digits of any script, and . _ - space: nothing else survives in a saved name.
+_UNSAFE = re.compile(r"[^\w. -]+")
 
 
 def safe_name(name: str) -> str:
-    """A file name that stays in its folder: no directories, no leading dots, plain characters only."""
+    """A file name that stays in its folder: no directories, no leading dots, letters (of any script),
+    digits and . _ - space only ("Café résumé.pdf" stays as it is)."""
+    name = unicodedata.normalize("NFC", name)
     base = re.split(r"[\\/]", name)[-1]  # a Windows path too: "C:\\x\\..\\a.txt" -> "a.txt"
     stem, dot, suffix = base.rpartition(".")
     if not dot:

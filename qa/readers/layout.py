@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A heading found by its shape (in formats that do not mark headings): a short paragraph that does not
 # end like a sentence ("Background", "Chief Officer comments").
 _HEADING_WORDS = 14
 _SENTENCE_END = tuple(".!?:;,”\"'")
+# Control characters (C0 but white space, DEL, C1): no reader lets them into a document's text, where
+# they would reach terminals and pages. They become spaces.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class TextBuilder:
     def paragraph(self, text: str, joins: str | None = None, plain: bool = True) -> int | None:
         """Add a paragraph (white space collapsed), or with `joins` continue the last one after that separator
         (a sentence that a page break cut). Returns its offset, or None when it has no letter or digit."""
-        text = " ".join(text.split())
+        text = " ".join(CONTROL.sub(" ", text).split())
         if not any(ch.isalnum() for ch in text):
             return None
         if not self._parts:
@@ -87,7 +91,7 @@ class TextBuilder:
     def heading(self, text: str, level: int) -> None:
         offset = self.paragraph(text, plain=False)
         if offset is not None:
-            self._headings.append((offset, level, " ".join(text.split())))
+            self._headings.append((offset, level, " ".join(CONTROL.sub(" ", text).split())))
 
     def item(self, text: str) -> None:
         """A list item: a paragraph of its own, marked as one."""

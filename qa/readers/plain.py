@@ -19,7 +19,7 @@ _BULLET = re.compile(r"^\s*[*\-+•]\s+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 # Control characters other than white space: text has almost none, binary data has many.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_MAX_CONTROL_SHARE = 0.001
+_MAX_CONTROL_SHARE = 0.01  # binary data decoded as text has about 10%
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
