@@ -154,6 +154,10 @@ def _change(
     with writer_lock(root, name):
         remove_stale_builds(root, name)  # what a killed change left
         current = load_stored(root / name, settings, embedder)
+        if current.damaged:
+            if not sync:
+                raise QAError(f"index damaged: {current.damaged}; rebuild it with `qa index DOCS_FOLDER --name {name}`")
+            log.warning("index damaged (%s): building it anew from %s", current.damaged, source)
         manifest = current.manifest
         parts = current.parts  # doc_id -> Stored, in index order
         skipped: dict[str, str] = {}

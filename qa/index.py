@@ -18,7 +18,7 @@ from qa.errors import QAError
 from qa.keyword import KeywordIndex
 from qa.records import Document, Hit, Passage
 from qa.settings import INDEX_FORMAT, Settings
-from qa.storage import DOCUMENTS, MANIFEST, NAMES, PASSAGES, SENTENCES, VECTORS, read_jsonl, read_manifest
+from qa.storage import DOCUMENTS, MANIFEST, NAMES, PASSAGES, SENTENCES, VECTORS, damage, read_jsonl, read_manifest
 
 __all__ = ["DOCUMENTS", "Index", "MANIFEST", "PASSAGES", "SENTENCES", "VECTORS"]
 
@@ -111,6 +111,12 @@ class Index:
             )
         try:
             manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
+        wrong = damage(version, manifest)
+        if wrong is not None:
+            raise QAError(f"index damaged: {wrong}; {rebuild}")
+        try:
             faiss_index = faiss.read_index(str(version / VECTORS))
             passages = [Passage.from_dict(row) for row in read_jsonl(version / PASSAGES)]
             docs = [Document.from_dict(row) for row in read_jsonl(version / DOCUMENTS)]

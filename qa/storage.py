@@ -15,6 +15,7 @@ atomically when a change is committed, so a failed or killed change never touche
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -138,6 +139,7 @@ class Current:
     manifest: dict
     next_id: int  # the next passage id: ids are never reused
     loadable: bool
+    damaged: str | None = None  # what is wrong with its files, when something is
 
 
 def manifest_if_built_with(path: Path, settings: Settings) -> dict | None:
@@ -174,6 +176,9 @@ def load_stored(path: Path, settings: Settings, embedder: Embedder) -> Current:
         return Current({}, {}, 0, False)
     if manifest.get("format") != INDEX_FORMAT:
         return Current({}, {}, 0, False)  # another version's records: build anew from the folder
+    wrong = damage(Path(os.path.realpath(path)), manifest)
+    if wrong is not None:
+        return Current({}, manifest, manifest.get("next_passage_id", 0), False, damaged=wrong)
     stale = Current({d.id: Stored(d, []) for d in documents}, manifest, manifest.get("next_passage_id", 0), False)
     same = manifest_if_built_with(path, settings) is not None and (
         manifest.get("weights_sha256"), manifest.get("dim")) == (embedder.weights_sha256, embedder.dim)  # fmt: skip
@@ -254,6 +259,10 @@ def write_version(
         per_doc = {d.id: 0 for d in docs}
         for p in passages:
             per_doc[p.doc_id] += 1
+        for path in version.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as f:
+                    os.fsync(f.fileno())
         manifest = {
             "format": INDEX_FORMAT,
             "model": settings.model,
@@ -285,19 +294,48 @@ def write_version(
             },
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": versions(),
+            # Every other file's SHA-256: loading checks them, so a damaged index is refused, never used.
+            "files": checksums(version),
         }
         # The manifest goes last: a version folder without one is an unfinished change.
-        (version / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for path in version.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as f:
-                    os.fsync(f.fileno())
+        with (version / MANIFEST).open("w", encoding="utf-8") as f:
+            f.write(json.dumps(manifest, indent=2, ensure_ascii=False))
+            f.flush()
+            os.fsync(f.fileno())
         _fsync_dir(version)
         _publish(version, root / name)
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
     return Written(len(docs), len(passages))
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under `folder` but the manifest, by relative path."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    digest.update(block)
+            out[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return out
+
+
+def damage(folder: Path, manifest: dict) -> str | None:
+    """What is wrong with the files of the index version at `folder`, or None when each matches its checksum."""
+    expected = manifest.get("files")
+    if not isinstance(expected, dict) or not expected:
+        return f"{MANIFEST} lists no checksums"
+    found = checksums(folder)
+    for name, digest in expected.items():
+        if name not in found:
+            return f"{name} is missing"
+        if found[name] != digest:
+            return f"{name} has changed since it was written"
+    extra = sorted(set(found) - set(expected))
+    return f"{extra[0]} does not belong to it" if extra else None
 
 
 def versions() -> dict:

@@ -82,7 +82,7 @@ def test_a_missing_or_damaged_index_says_how_to_rebuild(seeds_root, tmp_path):
         Index.load(tmp_path / "absent")
     path = copy_index(seeds_root, tmp_path)
     (path / VECTORS).write_bytes(b"not a faiss file")
-    with pytest.raises(QAError, match="unreadable.*rebuild"):
+    with pytest.raises(QAError, match="index damaged: vectors.faiss.*rebuild"):
         Index.load(path)
     (path / MANIFEST).write_text("{broken")
     with pytest.raises(QAError, match="unreadable"):
@@ -186,3 +186,52 @@ def test_a_rebuild_embeds_only_new_and_changed_documents(tmp_path, embedder):
         np.testing.assert_allclose(vectors, fresh, atol=2e-3)
     assert after.search("How many otters did the survey count?", k=1)[0].passage.doc_id == "new.md"
     assert after.documents["004_85a5cf008e6fc99c.txt"].text.endswith("A closing sentence added later.")
+
+
+def _swap_two_lines(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0], lines[1] = lines[1], lines[0]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _scramble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage, file",
+    [
+        (_swap_two_lines, "passages.jsonl"),  # once answered wrongly without a word
+        (_scramble, "vectors.faiss"),
+        (lambda p: p.write_bytes(b""), "sentences.npy"),
+        (lambda p: p.write_text(""), "documents.jsonl"),
+        (lambda p: (p / "extra.json").write_text("{}"), "keyword"),  # a foreign keyword folder
+    ],
+)
+def test_a_damaged_index_is_refused_with_the_file_and_how_to_rebuild(seeds_root, tmp_path, capsys, damage, file):
+    path = copy_index(seeds_root, tmp_path)
+    damage(path / file)
+    with pytest.raises(QAError, match=rf"index damaged: {file}.*(changed|belong).*rebuild it with `qa index"):
+        Index.load(path)
+    from qa.cli import main
+
+    assert main(["--index-root", str(tmp_path), "ask", "Who is the PCC for Cheshire?"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("qa: error: index damaged") and err.count("\n") == 1
+
+
+def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, embedder, caplog):
+    from qa.build import add_files
+
+    settings = Settings(index_root=str(tmp_path / "root"))
+    build_index(SEEDS, "seeds", settings, embedder=embedder)
+    _swap_two_lines(tmp_path / "root" / "seeds" / "passages.jsonl")
+    extra = tmp_path / "x.txt"
+    extra.write_text("An extra document. It says little.")
+    with pytest.raises(QAError, match="index damaged: passages.jsonl"):
+        add_files([extra], "seeds", settings, embedder=embedder)
+    report = build_index(SEEDS, "seeds", settings, embedder=embedder)
+    assert len(report.added) == 5 and "index damaged (passages.jsonl" in caplog.text
+    assert len(Index.load(tmp_path / "root" / "seeds").documents) == 5
