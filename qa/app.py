@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -252,7 +253,9 @@ def theme() -> gr.themes.Base:
 def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
     # Gradio keeps uploaded files in its temporary folder: the app's own (hidden, so never synced as a
     # document), and each file is deleted once the upload is processed.
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(app.settings.uploads_dir).resolve() / ".incoming"))
+    incoming = Path(app.settings.uploads_dir).resolve() / ".incoming"
+    shutil.rmtree(incoming, ignore_errors=True)  # what an earlier run left: nothing is in progress yet
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(incoming))
     app.blocks().queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,

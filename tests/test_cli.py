@@ -50,7 +50,7 @@ def test_an_unreadable_index_is_an_error(seeds_root, tmp_path, capsys):
     shutil.copytree(seeds_root / "seeds", tmp_path / "seeds")
     (tmp_path / "seeds" / "passages.jsonl").write_text("{broken\n")
     code, _, err = run_main(capsys, "--index-root", str(tmp_path), "ask", "Who?")
-    assert code == 1 and "unreadable" in err and "qa index" in err
+    assert code == 1 and "index damaged: passages.jsonl" in err and "qa index" in err
 
 
 def test_default_index_names():
