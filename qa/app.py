@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 # Offline means offline: no usage analytics, no version check (read by Gradio when it is imported).
@@ -16,12 +17,13 @@ import gradio as gr  # noqa: E402
 
 from qa.answers import answer, check_k, check_question
 from qa.build import add_files, build_index
+from qa.compare import asks_across, by_document
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.index import Index
 from qa.records import Answer
-from qa.render import document_html, reply_markdown, text
+from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import is_loadable_format
@@ -89,11 +91,43 @@ class QAApp:
                         search_text=searched)  # fmt: skip
         return result, searched
 
-    def respond(self, message: str, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
-        """Chat handler: the new history, the conversation's questions, citation choices, the last answer."""
+    def compare(self, question: str, only: list[str] | None, mode: str) -> tuple[Answer, list]:
+        """Each document's answer to `question` (qa.compare), and an Answer whose hits are theirs, so that
+        citations open as usual."""
+        results = by_document(question, self.index, mode, only or None, self.settings)
+        said = [r for r in results if r.answers]
+        hits = [replace(r.hit, rank=rank) for rank, r in enumerate(said, start=1)]
+        confidence = max((r.confidence for r in said), default=0.0)
+        return Answer(question=question.strip(), hits=hits, abstained=not hits, confidence=confidence), results
+
+    def _scope(self, only: list[str] | None) -> list[str]:
+        titles = [self.index.title(d) for d in (only or []) if d in self.index.documents]
+        return scope_line(titles, len(self.index.documents))
+
+    def respond(
+        self,
+        message: str,
+        history: list,
+        earlier: list[str],
+        k: int = 5,
+        only=None,
+        mode: str | None = None,
+        each: bool = False,
+    ):
+        """Chat handler: the new history, the conversation's questions, citation choices, the last answer.
+
+        With `each` (the "By document" toggle), or for a question that asks across documents ("each",
+        "compare", "all the commissioners"), the reply gives every document's answer side by side.
+        """
         history = list(history or [])
+        mode = mode or self.settings.mode
         try:
-            answer, searched = self.ask(message, earlier or [], k, only, mode or self.settings.mode)
+            if each or asks_across(message or ""):
+                answer, results = self.compare(check_question(message, self.settings), only, mode)
+                reply = by_document_markdown(results, self._scope(only))
+            else:
+                answer, searched = self.ask(message, earlier or [], k, only, mode)
+                reply = reply_markdown(answer, searched, self._scope(only))
         except QAError as exc:
             history += [
                 {"role": "user", "content": text(message or "")},
@@ -102,11 +136,10 @@ class QAApp:
             return history, earlier, gr.update(choices=[], value=None), None, ""
         history += [
             {"role": "user", "content": text(message.strip())},
-            {"role": "assistant", "content": reply_markdown(answer, searched)},
+            {"role": "assistant", "content": reply},
         ]
         choices = [
-            (f"{h.rank}. {h.title} — {h.passage.doc_id}, {h.passage.location}", str(i))
-            for i, h in enumerate(answer.hits)
+            (f"{h.rank}. {h.title} — {h.passage.doc_id}, {h.location}", str(i)) for i, h in enumerate(answer.hits)
         ]
         return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
 
@@ -156,7 +189,7 @@ class QAApp:
             added = [n for n in result.saved if n not in unreadable]
             if added:
                 lines.insert(0, f"Added {', '.join(text(n) for n in added)}: the index now holds "
-                             f"{report.documents} documents, yours searched together with the rest.")  # fmt: skip
+                             f"{plural(report.documents, 'document')}, yours searched together with the rest.")  # fmt: skip
             lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
         if result.unchanged:
             lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
@@ -165,13 +198,32 @@ class QAApp:
     def _index_settings(self) -> Settings:
         return self.settings.with_(index_root=str(self._index.path.parent))
 
-    def ask_api(self, question: str, k: int = 5) -> dict:
-        """`/ask`: the answer and its citations as JSON."""
+    def ask_api(
+        self, question: str, k: int = 5, mode: str | None = None, documents: list[str] | None = None,
+        by_document: bool = False,
+    ) -> dict:  # fmt: skip
+        """`/ask`: the answer and its citations as JSON; `documents` restricts the search to those ids,
+        `by_document` gives each document's answer (`documents_answers`)."""
         try:
-            answer, _ = self.ask(question, [], k, None, self.settings.mode)
+            if mode is not None and mode not in MODES:
+                raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
+            if documents is not None and (
+                not isinstance(documents, list) or not all(isinstance(d, str) for d in documents)
+            ):
+                raise QAError("documents must be a list of document ids (see /documents)")
+            if by_document:
+                answer, results = self.compare(
+                    check_question(question, self.settings), documents, mode or self.settings.mode
+                )
+                return {**answer.to_dict(), "documents_answers": [r.to_dict() for r in results]}
+            answer, _ = self.ask(question, [], k, documents, mode or self.settings.mode)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
         return answer.to_dict()
+
+    def documents_api(self) -> list[dict]:
+        """`/documents`: what the index holds (id, collection, title, passages, pages, indexed_at)."""
+        return [{"id": doc_id, **entry} for doc_id, entry in self.index.manifest.get("documents", {}).items()]
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -194,8 +246,12 @@ class QAApp:
                             max_length=self.settings.max_question_chars,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    each = gr.Checkbox(
+                        False, label="By document: every document's answer side by side (on by itself for "
+                        "questions with 'each', 'every', 'compare', 'all the ...')", elem_id="by-document",
+                    )  # fmt: skip
                     gr.Examples(EXAMPLES, inputs=box, label="Examples")
-                    new = gr.Button("New conversation", elem_id="new-conversation")
+                    new = gr.Button("Clear", elem_id="clear")
                 with gr.Column(scale=2):
                     citations = gr.Radio(choices=[], label="Open a cited document", elem_id="citations")
                     view = gr.HTML(self.show_document(None, None), elem_id="doc-view")
@@ -213,12 +269,20 @@ class QAApp:
 
             outputs = [chat, earlier, citations, last, box]
             for event in (box.submit, send.click):
-                event(self.respond, [box, chat, earlier, k, only, mode], outputs)
+                event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private")
+            # Internal handlers stay off the API page: /ask and /documents are the API.
             new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None)),
-                      None, [chat, earlier, citations, last, view])  # fmt: skip
-            citations.change(self.show_document, [citations, last], view).then(None, js=SCROLL_JS)
-            upload.upload(self.add_documents, upload, [status, only])
+                      None, [chat, earlier, citations, last, view], api_visibility="private")  # fmt: skip
+            citations.change(self.show_document, [citations, last], view, api_visibility="private").then(
+                None, js=SCROLL_JS
+            )
+            upload.upload(self.add_documents, upload, [status, only], api_visibility="private")
+            # The chat's own trash icon clears the conversation too, not only the messages on screen:
+            # the next question is not taken as a follow-up of a forgotten one.
+            chat.clear(lambda: ([], gr.update(choices=[], value=None), None), None, [earlier, citations, last],
+                       api_visibility="private")  # fmt: skip
             gr.api(self.ask_api, api_name="ask")
+            gr.api(self.documents_api, api_name="documents")
         return demo
 
 

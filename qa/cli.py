@@ -129,6 +129,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     check_k(args.k, settings.k)
     _quiet_libraries()
     index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
+    if args.by_document:
+        return _ask_by_document(question, index, settings, args.json)
     result = answer(question, index, k=args.k, settings=settings)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -143,6 +145,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"   confidence: {result.confidence_words} ({result.confidence:.2f})\n")
     for hit in result.hits:
         print(shown(_format_hit(hit)), end="\n\n")
+    return 0
+
+
+def _ask_by_document(question: str, index, settings: Settings, as_json: bool) -> int:
+    from qa.compare import by_document
+
+    results = by_document(question, index, settings=settings)
+    if as_json:
+        print(
+            json.dumps(
+                {"question": question, "documents": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2
+            )
+        )
+        return 0
+    answering = [r for r in results if r.answers]
+    print(f"By document: {len(answering)} of {len(results)} answer\n")
+    for n, r in enumerate(answering, start=1):
+        sources = ", ".join([f"{r.doc_id}, {r.hit.location}", *(d for d, _ in r.also_in)])
+        print(shown(f"{n}. {r.title} [confidence {r.confidence:.2f}]"))
+        print(shown(textwrap.fill(f"“{r.hit.answer_text}”", width=100, initial_indent="   ", subsequent_indent="   ")))
+        print(shown(f"   — {sources}\n"))
+    silent = [r for r in results if not r.answers]
+    if silent:
+        print(shown("Do not seem to say: " + "; ".join(f"{r.title} ({r.doc_id})" for r in silent)))
     return 0
 
 
@@ -278,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
     p.add_argument("--model", help="refuse the index unless it was built with this model")
     p.add_argument("--json", action="store_true", help="print one JSON object: question, answer, hits")
+    p.add_argument(
+        "--by-document", action="store_true", help="every document's best answer side by side, and which do not say"
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure how often the right passage comes back, and how fast")

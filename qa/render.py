@@ -39,12 +39,33 @@ def passage_html(hit: Hit) -> str:
     return body.replace("\n\n", "<br><br>")
 
 
-def reply_markdown(answer: Answer, searched: str | None = None) -> str:
+_QUOTES = ("“", '"', "‘", "'", "«")
+
+
+def _quoted(sentence: str, inner: str) -> str:
+    """`inner` (the sentence as HTML) in quotation marks, unless the sentence opens with its own."""
+    return inner if sentence.startswith(_QUOTES) else f"“{inner}”"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def scope_line(searched_titles: list[str] | None, total: int) -> list[str]:
+    """ "Searched 1 of 5 documents: Title" when a filter is on; nothing when every document is searched."""
+    if not searched_titles:
+        return []
+    names = "; ".join(text(t) for t in searched_titles[:5]) + ("; …" if len(searched_titles) > 5 else "")
+    return [f"*Searched {len(searched_titles)} of {plural(total, 'document')}: {names}*", ""]
+
+
+def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str] | None = None) -> str:
     """The chat reply: the answer sentence first, then a citation for each passage.
 
-    `searched` is shown when it is not the question itself (a follow-up searched with its context).
+    `searched` is shown when it is not the question itself (a follow-up searched with its context);
+    `scope`, the "searched 1 of 5 documents" line, when a filter is on.
     """
-    lines = []
+    lines = list(scope or [])
     if searched and searched.strip() != answer.question:
         lines += [f"*Searched:* “{text(searched)}”", ""]
     best = answer.best
@@ -57,7 +78,11 @@ def reply_markdown(answer: Answer, searched: str | None = None) -> str:
             "",
         ]
     else:
-        quote = f"“{sentence_html(best)}”" if best.narrow_span else f"<strong>“{text(best.answer_text)}”</strong>"
+        quote = (
+            _quoted(best.answer_text, sentence_html(best))
+            if best.narrow_span
+            else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
+        )
         lines += [
             f"> {quote}",
             f"> — {text(best.title)} ({where(best)})",
@@ -74,6 +99,27 @@ def reply_markdown(answer: Answer, searched: str | None = None) -> str:
             f"{hit.rank}. **{text(hit.title)}** · {where(hit)} · match {hit.answer_score:.2f}\n"
             f'<details><summary>{text(preview)}</summary><div class="passage">{passage_html(hit)}</div></details>'
         )
+    return "\n".join(lines)
+
+
+def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
+    """The "by document" reply: each answering document's sentence with its source, then those that do not say."""
+    answering = [r for r in results if r.answers]
+    silent = [r for r in results if not r.answers]
+    total = len(answering) + sum(len(r.also_in) for r in answering) + len(silent)
+    said = len(answering) + sum(len(r.also_in) for r in answering)
+    lines = [*(scope or []), f"**By document:** {said} of {plural(total, 'document')} answer", ""]
+    for n, r in enumerate(answering, start=1):
+        hit = r.hit
+        sources = [f"{text(r.title)} ({where(hit)})"] + [f"{text(t)} ({text(d)})" for d, t in r.also_in]
+        lines += [
+            f"{n}. **{text(r.title)}** · {'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
+            f"   > {_quoted(hit.answer_text, text(hit.answer_text))}",
+            f"   > — {' · '.join(sources)}",
+            "",
+        ]
+    if silent:
+        lines.append("*Do not seem to say:* " + "; ".join(text(r.title) for r in silent))
     return "\n".join(lines)
 
 

@@ -131,6 +131,16 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     page.locator("#citations label").first.click()
     expect(view).to_contain_text('<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">')
     assert page.evaluate("window.__pwned") is None  # shown as text, never run
+
+    # Clear forgets the conversation: a question that points back is not glued to the one before.
+    page.locator("#clear").click()
+    expect(chat).not_to_contain_text("zebras")
+    ask(page, "When was it published?")
+    expect(chat.locator(".message-row, [data-testid='bot']").last).not_to_contain_text("Searched:")
+
+    # "each" asks every document: one card per answering document, and those that do not say.
+    ask(page, "What did each commissioner say about funding?")
+    expect(chat).to_contain_text("By document:", timeout=60_000)
     page.close()
 
 
@@ -144,3 +154,6 @@ def test_the_ask_api_returns_json(server):
     assert result["question"] == "Who is the Police and Crime Commissioner for Cheshire?"
     assert result["answer"]["doc_id"] == "002_59c356561a19db13.txt" and "DAVID KEANE" in result["answer"]["text"]
     assert len(result["hits"]) == 3 and result["hits"][0]["title"]
+    # Only the public endpoints are on the API page; the chat's handlers are not.
+    endpoints = set(Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert endpoints == {"/ask", "/documents"}
