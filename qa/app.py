@@ -59,6 +59,15 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 
+# Put the newest reply's first line at the top of the chat's view.
+REPLY_JS = """() => { setTimeout(() => {
+  const rows = document.querySelectorAll('#chat .message-row');
+  const last = rows[rows.length - 1];
+  const box = last && last.closest('.bubble-wrap, [role="log"]');
+  if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}, 60); }"""
+
+
 def _gradio_cache() -> Path:
     """Where Gradio keeps the files it receives (its GRADIO_TEMP_DIR, which `launch` sets)."""
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
@@ -234,9 +243,12 @@ class QAApp:
             last = gr.State(None)
             with gr.Row():
                 with gr.Column(scale=3):
+                    # No scrolling to the bottom after a reply: the reply's top, its answer, is put in view
+                    # (REPLY_JS), not its last citations.
                     chat = gr.Chatbot(
-                        elem_id="chat", height=520, label="Conversation", group_consecutive_messages=False
-                    )
+                        elem_id="chat", height=520, label="Conversation", group_consecutive_messages=False,
+                        autoscroll=False,
+                    )  # fmt: skip
                     with gr.Row():
                         box = gr.Textbox(
                             placeholder="Ask a question about the documents…",
@@ -269,7 +281,9 @@ class QAApp:
 
             outputs = [chat, earlier, citations, last, box]
             for event in (box.submit, send.click):
-                event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private")
+                event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private").then(
+                    None, js=REPLY_JS
+                )
             # Internal handlers stay off the API page: /ask and /documents are the API.
             new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None)),
                       None, [chat, earlier, citations, last, view], api_visibility="private")  # fmt: skip

@@ -132,6 +132,15 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     expect(view).to_contain_text('<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">')
     assert page.evaluate("window.__pwned") is None  # shown as text, never run
 
+    # The reply is shown from its top (the answer), not scrolled to its last citation; the chat is long
+    # by now, so it has to scroll.
+    ask(page, "How many years in prison have TITAN investigations produced?")
+    expect(chat).to_contain_text("2,000 years", timeout=60_000)
+    page.wait_for_timeout(400)
+    answer_top = chat.locator(".message-row").last.locator("blockquote").first.bounding_box()["y"]
+    box = chat.bounding_box()
+    assert box["y"] <= answer_top <= box["y"] + box["height"] / 2, (answer_top, box)
+
     # Clear forgets the conversation: a question that points back is not glued to the one before.
     page.locator("#clear").click()
     expect(chat).not_to_contain_text("zebras")
