@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import threading
 from dataclasses import replace
@@ -16,56 +15,22 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from qa.answers import answer, check_k, check_question
-from qa.build import add_files, build_index
+from qa.build import add_files
 from qa.compare import asks_across, by_document
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.index import Index
+from qa.page import EXAMPLES, REPLY_JS, SCROLL_JS
 from qa.records import Answer
 from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
-from qa.storage import is_loadable_format
 from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
 
 log = logging.getLogger(__name__)
 
 UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
-
-EXAMPLES = [
-    "What rating did the North West ROCU receive?",
-    "How many years in prison have TITAN investigations produced?",
-    "Who is the Police and Crime Commissioner for Cheshire?",
-    "What does the Wiltshire PCC see as a barrier to the ROCU network's progress?",
-]
-
-CSS = """
-#doc-view .doc-body { max-height: 560px; overflow-y: auto; line-height: 1.5; padding-right: .5em; position: relative; }
-#doc-view .doc-title { font-weight: 600; font-size: 1.05em; }
-#doc-view .doc-id { color: var(--body-text-color-subdued); margin-bottom: .6em; font-family: monospace; }
-mark.passage { background: #fff3b0; color: inherit; }
-#doc-view .page-mark { font-size: .75em; color: var(--body-text-color-subdued); border: 1px solid currentColor;
-  border-radius: 3px; padding: 0 .3em; margin-right: .4em; }
-mark.answer, .passage mark { background: #ffd54f; color: inherit; font-weight: 600; }
-details summary { cursor: pointer; }
-"""
-
-# Scroll the document (not the page) to the highlighted passage once it is shown.
-SCROLL_JS = """() => { setTimeout(() => {
-  const mark = document.querySelector('#doc-view mark.passage');
-  const box = mark && mark.closest('.doc-body');
-  if (box) box.scrollTop = Math.max(0, mark.offsetTop - 40);
-}, 50); }"""
-
-
-# Put the newest reply's first line at the top of the chat's view.
-REPLY_JS = """() => { setTimeout(() => {
-  const rows = document.querySelectorAll('#chat .message-row');
-  const last = rows[rows.length - 1];
-  const box = last && last.closest('.bubble-wrap, [role="log"]');
-  if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-}, 60); }"""
 
 
 def _gradio_cache() -> Path:
@@ -298,50 +263,3 @@ class QAApp:
             gr.api(self.ask_api, api_name="ask")
             gr.api(self.documents_api, api_name="documents")
         return demo
-
-
-def load_index(index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True) -> Index:
-    """The index the app serves, with the user's uploads in it.
-
-    An index that is missing, or that an older version of the product wrote, is built from its
-    documents when they are known (`docs`). The uploads folder is synced into the index's "uploads"
-    collection: a file saved there by an upload that was cut short is indexed now, not left behind.
-    """
-    path = settings.index_path(index_name)
-    if docs and not is_loadable_format(path):
-        log.warning("building the index at %s from %s", path, docs)
-        build_index(docs, index_name, settings, show_progress=show_progress)
-    folder = Path(settings.uploads_dir)
-    if folder.is_dir() and any(folder.iterdir()):
-        try:
-            build_index(folder, index_name, settings, show_progress=show_progress, collection=UPLOADS)
-        except QAError as exc:  # the uploads are the user's: never a reason not to start
-            log.warning("uploads in %s not indexed: %s", folder, exc)
-    return Index.load(path, batch_size=settings.batch_size)
-
-
-def theme() -> gr.themes.Base:
-    # Local fonts only: the default theme fetches web fonts, which an offline machine cannot.
-    return gr.themes.Default(
-        font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
-        font_mono=["ui-monospace", "Consolas", "monospace"],
-    )
-
-
-def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
-    # Gradio keeps uploaded files in its temporary folder: the app's own (hidden, so never synced as a
-    # document), and each file is deleted once the upload is processed.
-    incoming = Path(app.settings.uploads_dir).resolve() / ".incoming"
-    shutil.rmtree(incoming, ignore_errors=True)  # what an earlier run left: nothing is in progress yet
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(incoming))
-    app.blocks().queue(default_concurrency_limit=2).launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        share=False,  # never a public link unless the code is changed on purpose
-        max_file_size=MAX_FILE_BYTES,
-        css=CSS,
-        theme=theme(),
-        footer_links=["api"],
-        **kwargs,
-    )

@@ -27,15 +27,8 @@ from qa.errors import QAError
 from qa.passages import context_of, indexed_text, split_passages
 from qa.records import Document, Passage
 from qa.settings import Settings
-from qa.storage import (
-    Stored,
-    built_settings,
-    load_stored,
-    manifest_if_built_with,
-    remove_stale_builds,
-    write_version,
-    writer_lock,
-)
+from qa.storage import Stored, built_settings, load_stored, manifest_if_built_with, write_version
+from qa.versions import remove_stale_builds, writer_lock
 
 log = logging.getLogger(__name__)
 

@@ -5,29 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
-import textwrap
 from pathlib import Path
 
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.settings import Settings
-
-# Control characters (escape sequences among them) in a document or a file name would drive the
-# terminal: clear it, retitle the window. What the CLI prints shows them as "?" instead.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def shown(text: str) -> str:
-    """Text from documents, file names or users, safe to print to a terminal."""
-    return _CONTROL.sub("?", text)
-
-
-class _SafeFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return shown(super().format(record))
-
+from qa.terminal import SafeFormatter, format_hit, print_by_document, print_documents, print_report, shown
 
 DEFAULT_DOCS = "seeds/docs"
 DEFAULT_INDEX = "seeds"
@@ -65,14 +49,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     docs = Path(args.docs)
     name = args.name or default_index_name(docs)
     report = build_index(docs, name, settings, show_progress=not args.quiet, collection=args.collection)
-    _print_report(report)
+    print_report(report)
     return 0
-
-
-def _print_report(report) -> None:
-    print(
-        shown(f"{report.summary()} in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}")
-    )
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -81,7 +59,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     _quiet_libraries()
     settings = _settings(args)
     report = add_files(args.files, args.index, settings, args.collection, show_progress=not args.quiet)
-    _print_report(report)
+    print_report(report)
     return 0
 
 
@@ -90,7 +68,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
     _quiet_libraries()
     report = remove_documents(args.doc_ids, args.index, _settings(args))
-    _print_report(report)
+    print_report(report)
     return 0
 
 
@@ -102,22 +80,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = [{"id": doc_id, **entry} for doc_id, entry in documents.items()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    for row in rows:
-        pages = f", {row['pages']} pages" if row.get("pages") else ""
-        indexed = row.get("indexed_at", "?")
-        print(shown(f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}, indexed {indexed}"))
-        print(shown(f"    {row['title']}"))
+    else:
+        print_documents(rows)
     return 0
-
-
-def _format_hit(hit, width: int = 100) -> str:
-    p = hit.passage
-    head = (
-        f"{hit.rank}. [match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {p.location}, chars {p.start}-{p.end}"
-    )
-    body = textwrap.fill(" ".join(p.text.split()), width=width, initial_indent="   ", subsequent_indent="   ")
-    return f"{head}\n{body}"
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -130,7 +95,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _quiet_libraries()
     index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
     if args.by_document:
-        return _ask_by_document(question, index, settings, args.json)
+        from qa.compare import by_document
+
+        results = by_document(question, index, settings=settings)
+        if args.json:
+            print(
+                json.dumps(
+                    {"question": question, "documents": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2
+                )
+            )
+        else:
+            print_by_document(results)
+        return 0
     result = answer(question, index, k=args.k, settings=settings)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -144,31 +120,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(shown(f"   — {best.title} ({best.passage.doc_id}, {best.location})"))
         print(f"   confidence: {result.confidence_words} ({result.confidence:.2f})\n")
     for hit in result.hits:
-        print(shown(_format_hit(hit)), end="\n\n")
-    return 0
-
-
-def _ask_by_document(question: str, index, settings: Settings, as_json: bool) -> int:
-    from qa.compare import by_document
-
-    results = by_document(question, index, settings=settings)
-    if as_json:
-        print(
-            json.dumps(
-                {"question": question, "documents": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2
-            )
-        )
-        return 0
-    answering = [r for r in results if r.answers]
-    print(f"By document: {len(answering)} of {len(results)} answer\n")
-    for n, r in enumerate(answering, start=1):
-        sources = ", ".join([f"{r.doc_id}, {r.hit.location}", *(d for d, _ in r.also_in)])
-        print(shown(f"{n}. {r.title} [confidence {r.confidence:.2f}]"))
-        print(shown(textwrap.fill(f"“{r.hit.answer_text}”", width=100, initial_indent="   ", subsequent_indent="   ")))
-        print(shown(f"   — {sources}\n"))
-    silent = [r for r in results if not r.answers]
-    if silent:
-        print(shown("Do not seem to say: " + "; ".join(f"{r.title} ({r.doc_id})" for r in silent)))
+        print(shown(format_hit(hit)), end="\n\n")
     return 0
 
 
@@ -245,7 +197,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not sep or not user or not password:
             raise QAError("--auth takes USER:PASSWORD, both non-empty")
         auth = (user, password)
-    from qa.app import QAApp, launch, load_index
+    from qa.app import QAApp
+    from qa.serve import launch, load_index
 
     _quiet_libraries()
     settings = _settings(args)
@@ -343,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
-    handler.setFormatter(_SafeFormatter("qa: warning: %(message)s"))
+    handler.setFormatter(SafeFormatter("qa: warning: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         return args.func(args)

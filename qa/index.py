@@ -18,7 +18,8 @@ from qa.errors import QAError
 from qa.keyword import KeywordIndex
 from qa.records import Document, Hit, Passage
 from qa.settings import INDEX_FORMAT, Settings
-from qa.storage import DOCUMENTS, MANIFEST, NAMES, PASSAGES, SENTENCES, VECTORS, damage, read_jsonl, read_manifest
+from qa.storage import DOCUMENTS, MANIFEST, NAMES, PASSAGES, SENTENCES, VECTORS, read_jsonl, read_manifest
+from qa.versions import damage
 
 __all__ = ["DOCUMENTS", "Index", "MANIFEST", "PASSAGES", "SENTENCES", "VECTORS"]
 
@@ -113,7 +114,7 @@ class Index:
             manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
-        wrong = damage(version, manifest)
+        wrong = damage(version, manifest, MANIFEST)
         if wrong is not None:
             raise QAError(f"index damaged: {wrong}; {rebuild}")
         try:

@@ -1,7 +1,6 @@
-"""The index's files: what a version folder holds, how one is written and published, the writer's lock.
+"""The index's files: what a version folder holds, and how one is read back for a change and written.
 
-Layout of `index/NAME/` (a symlink to the version folder `.NAME.<stamp>-<pid>` beside it, swapped
-atomically when a change is committed, so a failed or killed change never touches the index in use):
+Layout of `index/NAME/` (a link to its version folder, qa.versions):
 
     manifest.json     format, model and weights hash, vector size, settings, documents, collections, counts
     vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
@@ -14,14 +13,10 @@ atomically when a change is committed, so a failed or killed change never touche
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import shutil
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +31,10 @@ from qa.names import learn_names
 from qa.passages import indexed_text
 from qa.records import Document, Passage
 from qa.settings import INDEX_FORMAT, Settings
+from qa.versions import checksums, damage, fsync_dir, publish
 
 MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
 SENTENCES, NAMES = "sentences.npy", "names.json"
-LOCK_WAIT_SECONDS = 60.0
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
@@ -51,72 +46,6 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
 def read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def writer_lock(root: Path, name: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """One writer at a time for index `name`: a second one waits up to `wait` seconds, then gives up
-    with a message. The operating system releases the lock when its holder dies, so a killed writer
-    never leaves the index locked."""
-    path = root / f".{name}.lock"
-    with path.open("a+") as f:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    f.seek(0)
-                    holder = f.read().strip() or "another process"
-                    raise QAError(
-                        f"index {name!r} is being changed by {holder} (waited {wait:.0f}s): try again when it has finished"
-                    ) from None
-                time.sleep(0.1)
-        f.seek(0)
-        f.truncate()
-        f.write(f"process {os.getpid()}")
-        f.flush()
-        try:
-            yield
-        finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def remove_stale_builds(root: Path, name: str) -> None:
-    """Version folders left by changes that were killed: no link names them (called under the lock)."""
-    current = os.path.realpath(root / name)
-    for path in root.glob(f".{name}.*"):
-        if path.is_dir() and not path.name.endswith(".lock") and os.path.realpath(path) != current:
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _publish(version: Path, target: Path) -> None:
-    """Point `target` at `version` in one atomic rename, then drop the version it pointed at before."""
-    previous = os.path.realpath(target) if target.is_symlink() else None
-    if target.exists() and not target.is_symlink():
-        # An index folder not made by this code: move it aside so the link can take its name.
-        aside = target.with_name(f".{target.name}.replaced-{os.getpid()}")
-        target.rename(aside)
-        previous = str(aside)
-    link = target.with_name(f".{target.name}.link-{os.getpid()}")
-    if link.is_symlink():
-        link.unlink()
-    link.symlink_to(version.name)
-    os.replace(link, target)
-    _fsync_dir(target.parent)
-    if previous and previous != os.path.realpath(version):
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 @dataclass
@@ -176,7 +105,7 @@ def load_stored(path: Path, settings: Settings, embedder: Embedder) -> Current:
         return Current({}, {}, 0, False)
     if manifest.get("format") != INDEX_FORMAT:
         return Current({}, {}, 0, False)  # another version's records: build anew from the folder
-    wrong = damage(Path(os.path.realpath(path)), manifest)
+    wrong = damage(Path(os.path.realpath(path)), manifest, MANIFEST)
     if wrong is not None:
         return Current({}, manifest, manifest.get("next_passage_id", 0), False, damaged=wrong)
     stale = Current({d.id: Stored(d, []) for d in documents}, manifest, manifest.get("next_passage_id", 0), False)
@@ -295,47 +224,19 @@ def write_version(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": versions(),
             # Every other file's SHA-256: loading checks them, so a damaged index is refused, never used.
-            "files": checksums(version),
+            "files": checksums(version, MANIFEST),
         }
         # The manifest goes last: a version folder without one is an unfinished change.
         with (version / MANIFEST).open("w", encoding="utf-8") as f:
             f.write(json.dumps(manifest, indent=2, ensure_ascii=False))
             f.flush()
             os.fsync(f.fileno())
-        _fsync_dir(version)
-        _publish(version, root / name)
+        fsync_dir(version)
+        publish(version, root / name)
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
     return Written(len(docs), len(passages))
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under `folder` but the manifest, by relative path."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != MANIFEST:
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for block in iter(lambda f=f: f.read(1 << 20), b""):
-                    digest.update(block)
-            out[path.relative_to(folder).as_posix()] = digest.hexdigest()
-    return out
-
-
-def damage(folder: Path, manifest: dict) -> str | None:
-    """What is wrong with the files of the index version at `folder`, or None when each matches its checksum."""
-    expected = manifest.get("files")
-    if not isinstance(expected, dict) or not expected:
-        return f"{MANIFEST} lists no checksums"
-    found = checksums(folder)
-    for name, digest in expected.items():
-        if name not in found:
-            return f"{name} is missing"
-        if found[name] != digest:
-            return f"{name} has changed since it was written"
-    extra = sorted(set(found) - set(expected))
-    return f"{extra[0]} does not belong to it" if extra else None
 
 
 def versions() -> dict:

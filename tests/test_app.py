@@ -145,7 +145,7 @@ def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_ro
     import json
     import shutil
 
-    from qa.app import load_index
+    from qa.serve import load_index
     from tests.conftest import SEEDS
 
     root = tmp_path / "index"

@@ -23,7 +23,7 @@ from qa.cli import main
 from qa.errors import QAError
 from qa.index import Index
 from qa.settings import Settings
-from qa.storage import writer_lock
+from qa.versions import writer_lock
 from tests.conftest import ROOT, SEEDS
 
 # Small documents, each about one thing, so that every question has one right passage.

@@ -12,10 +12,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from qa.answers import check_k, check_question
-from qa.cli import main, shown
+from qa.cli import main
 from qa.documents import find_files, read_document, read_folder
 from qa.errors import QAError
 from qa.passages import split_passages
+from qa.terminal import shown
 from qa.uploads import safe_name
 
 
