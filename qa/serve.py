@@ -60,6 +60,7 @@ def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwa
         server_port=port,
         auth=auth,
         share=False,  # never a public link unless the code is changed on purpose
+        quiet=True,  # Gradio would print an invitation to share=True; `qa serve` prints its own address
         max_file_size=MAX_FILE_BYTES,
         css=CSS,
         theme=theme(),
