@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
 
 
+def _short(title: str, chars: int = 60) -> str:
+    """A title short enough for a list of citations (the seeds' run to 120 capitals)."""
+    return title if len(title) <= chars else title[:chars].rsplit(" ", 1)[0] + "…"
+
+
 def _gradio_cache() -> Path:
     """Where Gradio keeps the files it receives (its GRADIO_TEMP_DIR, which `launch` sets)."""
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
@@ -113,7 +118,8 @@ class QAApp:
             {"role": "assistant", "content": reply},
         ]
         choices = [
-            (f"{h.rank}. {h.title} — {h.passage.doc_id}, {h.location}", str(i)) for i, h in enumerate(answer.hits)
+            (f"{h.rank}. {_short(h.title)} — {h.passage.doc_id}, {h.location}", str(i))
+            for i, h in enumerate(answer.hits)
         ]
         return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
 
@@ -227,7 +233,7 @@ class QAApp:
                         False, label="By document: every document's answer side by side (on by itself for "
                         "questions with 'each', 'every', 'compare', 'all the ...')", elem_id="by-document",
                     )  # fmt: skip
-                    gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                    examples = gr.Examples(EXAMPLES, inputs=box, label="Examples", api_visibility="private")
                     new = gr.Button("Clear", elem_id="clear")
                 with gr.Column(scale=2):
                     citations = gr.Radio(choices=[], label="Open a cited document", elem_id="citations")
@@ -245,7 +251,8 @@ class QAApp:
                 status = gr.Markdown(elem_id="upload-status")
 
             outputs = [chat, earlier, citations, last, box]
-            for event in (box.submit, send.click):
+            # An example asks when it is clicked, as if typed and sent.
+            for event in (box.submit, send.click, examples.load_input_event.then):
                 event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private").then(
                     None, js=REPLY_JS
                 )

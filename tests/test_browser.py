@@ -150,6 +150,10 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     # "each" asks every document: one card per answering document, and those that do not say.
     ask(page, "What did each commissioner say about funding?")
     expect(chat).to_contain_text("By document:", timeout=60_000)
+
+    # An example asks when clicked (the chat was cleared of this answer above).
+    page.get_by_text("How many years in prison have TITAN investigations produced?", exact=True).first.click()
+    expect(chat).to_contain_text("2,000 years", timeout=60_000)
     page.close()
 
 
