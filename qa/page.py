@@ -18,11 +18,18 @@ mark.passage { background: #fff3b0; color: inherit; }
   border-radius: 3px; padding: 0 .3em; margin-right: .4em; }
 mark.answer, .passage mark { background: #ffd54f; color: inherit; font-weight: 600; }
 details summary { cursor: pointer; }
+#doc-view a.back { font-size: .85em; }
 """
 
-# Scroll the document (not the page) to the highlighted passage once it is shown.
+# Once a cited document is shown: bring its panel into view (below the citations it may start under
+# the fold), then scroll the document itself to the highlighted passage.
 SCROLL_JS = """() => { setTimeout(() => {
+  const view = document.querySelector('#doc-view');
   const mark = document.querySelector('#doc-view mark.passage');
+  if (view && mark) {
+    const top = view.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.5) window.scrollBy(0, top - 8);
+  }
   const box = mark && mark.closest('.doc-body');
   if (box) box.scrollTop = Math.max(0, mark.offsetTop - 40);
 }, 50); }"""

@@ -136,7 +136,8 @@ def _document_text(doc: Document, start: int, end: int) -> str:
 def document_html(doc: Document, hit: Hit | None = None) -> str:
     """The whole document, with its page marks and the cited passage and answer sentence highlighted."""
     where = f" · cited: {text(hit.location)}" if hit is not None else ""
-    head = f'<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}{where}</div>'
+    back = '<a class="back" href="#chat">↑ Back to the conversation</a>' if hit is not None else ""
+    head = f'{back}<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}{where}</div>'
     n = len(doc.text)
     if hit is None:
         body = _document_text(doc, 0, n)

@@ -95,6 +95,12 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt · cited: paragraph 2")
     expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
     expect(view).to_contain_text("Serena Kennedy, Chief Constable of Merseyside Police")  # the rest of it
+    # The opened document is in view, at its passage, with a way back to the conversation.
+    page.wait_for_timeout(300)
+    answer_box, title_box = view.locator("mark.answer").bounding_box(), view.locator(".doc-title").bounding_box()
+    assert 0 <= answer_box["y"] and answer_box["y"] + 20 <= page.viewport_size["height"], answer_box
+    assert 0 <= title_box["y"] <= page.viewport_size["height"] / 2, title_box  # the panel brought up
+    expect(view.locator("a.back")).to_have_attribute("href", "#chat")
     # For the README: the top of the page, the chat scrolled back to the question and its answer.
     page.wait_for_timeout(300)  # the document view's own scroll to the passage
     page.evaluate(
