@@ -182,6 +182,8 @@ def _change(
         updated = [d for d in fresh if d in parts] + again
         unchanged = [d for d in parts if d not in gone and d not in fresh and d not in again]
         if not unchanged and not fresh:
+            if not sync and not skipped:
+                raise QAError(f"that would leave index {name!r} empty: delete its folder {root / name} instead")
             where = f" in {source}" if source else ""
             raise QAError(f"no readable documents{where}: the index would be empty ({_reasons(skipped)})")
         report = dict(added=added, updated=updated, removed=sorted(gone), unchanged=unchanged, skipped=skipped)

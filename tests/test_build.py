@@ -130,6 +130,8 @@ def test_add_and_remove_files_as_a_collection_beside_the_synced_folder(tmp_path,
         ("bridges.md", "c", 1), ("notes/otters.txt", "notes", 1),
     ]  # fmt: skip
     assert remove_documents(["notes/otters.txt"], "c", settings, embedder=embedder).removed == ["notes/otters.txt"]
+    with pytest.raises(QAError, match="would leave index 'c' empty"):
+        remove_documents(["bridges.md"], "c", settings, embedder=embedder)
     assert list(Index.load(tmp_path / "root" / "c").documents) == ["bridges.md"]
     assert main(["--index-root", str(tmp_path / "root"), "remove", "--index", "c", "nope.txt"]) == 1
     assert "no document 'nope.txt' in index 'c': `qa list --index c` shows them" in capsys.readouterr().err
