@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from qa.answers import answer, check_k, check_question
-from qa.build import add_files
+from qa.build import add_files, remove_documents
 from qa.compare import asks_across, by_document
 from qa.conversation import contextualize
 from qa.documents import SUFFIXES
@@ -175,6 +175,33 @@ class QAApp:
             lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
         return lines
 
+    def upload_choices(self) -> list[tuple[str, str]]:
+        """The user's own documents (the uploads collection): only these can be removed from the app."""
+        return [(f"{d.title} ({d.id})", d.id) for d in self.index.documents.values() if d.collection == UPLOADS]
+
+    def remove_uploads(self, doc_ids: list[str] | None):
+        """Remove some of the user's own documents from the index and from the uploads folder."""
+        if not doc_ids:
+            return "Choose documents to remove first.", gr.update(), gr.update()
+        theirs = {d for _, d in self.upload_choices()}
+        refused = [d for d in doc_ids if d not in theirs]
+        if refused:
+            return f"⚠️ Only your own uploads can be removed here, not {text(refused[0])}.", gr.update(), gr.update()
+        with self._upload_lock:
+            try:
+                report = remove_documents(doc_ids, self._index.path.name, self._index_settings())
+            except QAError as exc:
+                return f"⚠️ {text(str(exc))}", gr.update(), gr.update()
+            folder = Path(self.settings.uploads_dir)
+            for doc_id in report.removed:  # the file goes too: a restart would add it back
+                (folder / doc_id.removeprefix(f"{UPLOADS}/")).unlink(missing_ok=True)
+        done = f"Removed {', '.join(text(d) for d in report.removed)}: the index now holds {plural(report.documents, 'document')}."
+        return (
+            done,
+            gr.update(choices=self.document_choices(), value=None),
+            gr.update(choices=self.upload_choices(), value=[]),
+        )
+
     def _index_settings(self) -> Settings:
         return self.settings.with_(index_root=str(self._index.path.parent))
 
@@ -249,6 +276,8 @@ class QAApp:
                 )
                 upload = gr.File(file_count="multiple", file_types=list(SUFFIXES), elem_id="upload", label="Files")
                 status = gr.Markdown(elem_id="upload-status")
+                yours = gr.CheckboxGroup(self.upload_choices(), label="Your documents", elem_id="yours")
+                remove = gr.Button("Remove the chosen documents", elem_id="remove", size="sm")
 
             outputs = [chat, earlier, citations, last, box]
             # An example asks when it is clicked, as if typed and sent.
@@ -262,7 +291,10 @@ class QAApp:
             citations.change(self.show_document, [citations, last], view, api_visibility="private").then(
                 None, js=SCROLL_JS
             )
-            upload.upload(self.add_documents, upload, [status, only], api_visibility="private")
+            upload.upload(self.add_documents, upload, [status, only], api_visibility="private").then(
+                lambda: gr.update(choices=self.upload_choices()), None, yours, api_visibility="private"
+            )
+            remove.click(self.remove_uploads, yours, [status, only, yours], api_visibility="private")
             # The chat's own trash icon clears the conversation too, not only the messages on screen:
             # the next question is not taken as a follow-up of a forgotten one.
             chat.clear(lambda: ([], gr.update(choices=[], value=None), None), None, [earlier, citations, last],

@@ -156,3 +156,20 @@ def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_ro
     index = load_index("seeds", settings, docs=str(SEEDS), show_progress=False)
     assert index.manifest["format"] == manifest["format"]
     assert answer("Who is the PCC for Cheshire?", index, 3).hits
+
+
+def test_your_own_uploads_can_be_removed_and_the_seeds_cannot(app, tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "otters.txt").write_text(
+        "Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet."
+    )
+    app.add_documents([str(incoming / "otters.txt")])
+    assert app.upload_choices() == [("Otter survey 2026 (uploads/otters.txt)", "uploads/otters.txt")]
+    status, *_ = app.remove_uploads([CHESHIRE])
+    assert status.startswith("⚠️ Only your own uploads can be removed here") and CHESHIRE in app.index.documents
+    status, only, yours = app.remove_uploads(["uploads/otters.txt"])
+    assert status.startswith("Removed uploads/otters&#46;txt: the index now holds 5 documents")
+    assert "uploads/otters.txt" not in app.index.documents and yours["choices"] == []
+    assert not (tmp_path / "uploads" / "otters.txt").exists()  # or a restart would add it back
+    assert app.ask("How many otters did the survey count?", [], 3, None, "hybrid")[0].abstained
