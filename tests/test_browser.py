@@ -37,7 +37,9 @@ def server(seeds_root, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "QA_INDEX_ROOT": str(home / "index"), "QA_UPLOADS_DIR": str(home / "uploads")}
     log = (home / "serve.log").open("w")
-    proc = subprocess.Popen([QA, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+    # Through an audit hook that writes down any connection or name lookup leaving this machine.
+    serve = [sys.executable, str(ROOT / "tests" / "offline_serve.py"), str(home / "outbound.log"), "serve"]
+    proc = subprocess.Popen([*serve, "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
     while True:
@@ -176,3 +178,11 @@ def test_the_ask_api_returns_json(server):
     # Only the public endpoints are on the API page; the chat's handlers are not.
     endpoints = set(Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert endpoints == {"/ask", "/documents"}
+
+
+def test_the_app_never_reaches_beyond_this_machine(server):
+    """Offline means offline: starting, answering in the browser and through the API, uploading, made
+    no connection and looked up no name outside this machine (the server's audit hook says)."""
+    _, home = server
+    outbound = home / "outbound.log"
+    assert not outbound.exists() or outbound.read_text() == "", outbound.read_text()
