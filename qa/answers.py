@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -56,9 +57,7 @@ def check_k(k, default: int) -> int:
     not rounded; so are text, null, NaN and infinity)."""
     if k is None:
         return default
-    if isinstance(k, bool) or not isinstance(k, int | float) or k != k or k in (float("inf"), float("-inf")):
-        raise QAError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
-    if k != int(k):
+    if isinstance(k, bool) or not isinstance(k, int | float) or not math.isfinite(k) or k != int(k):
         raise QAError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
     if not 1 <= k <= MAX_K:
         raise QAError(f"k={int(k)} is out of range: ask for 1 to {MAX_K} passages")

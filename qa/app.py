@@ -80,8 +80,9 @@ class QAApp:
         return Answer(question=question.strip(), hits=hits, abstained=not hits, confidence=confidence), results
 
     def _scope(self, only: list[str] | None) -> list[str]:
-        titles = [self.index.title(d) for d in (only or []) if d in self.index.documents]
-        return scope_line(titles, len(self.index.documents))
+        index = self.index
+        titles = [index.title(d) for d in (only or []) if d in index.documents]
+        return scope_line(titles, len(index.documents))
 
     def respond(
         self,

@@ -70,7 +70,8 @@ def by_document(
     question = check_question(question, settings)
     scorers = scorers or load_scorers()
     wanted = list(index.documents) if doc_ids is None else [d for d in dict.fromkeys(doc_ids) if d in index.documents]
-    found = candidates(question, index, WIDE, mode or settings.mode, wanted, settings)
+    # No filter when every document is asked: a filter of all of them would only cost a mask per question.
+    found = candidates(question, index, WIDE, mode or settings.mode, None if doc_ids is None else wanted, settings)
     probabilities = scorers.sentence.probability(found.features) if len(found.features) else np.empty(0)
     rows_of: dict[str, list[int]] = {}
     for row, (i, _, _) in enumerate(found.sentences):

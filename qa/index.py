@@ -88,9 +88,9 @@ class Index:
         faiss.omp_set_num_threads(1)
 
         path = Path(path)
-        manifest = read_manifest(path)
         # Every file from one version folder, even if a writer publishes another meanwhile.
         version = Path(os.path.realpath(path))
+        manifest = read_manifest(version)
         rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
         if manifest.get("format") != INDEX_FORMAT:
             raise QAError(
@@ -110,10 +110,6 @@ class Index:
                 f"the index at {path} holds vectors of size {manifest.get('dim')}, "
                 f"model {built_with!r} makes {embedder.dim}: {rebuild}"
             )
-        try:
-            manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
         wrong = damage(version, manifest, MANIFEST)
         if wrong is not None:
             raise QAError(f"index damaged: {wrong}; {rebuild}")

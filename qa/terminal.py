@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 import textwrap
 
-# Control characters (escape sequences among them) in a document or a file name would drive the
-# terminal: clear it, retitle the window. What the CLI prints shows them as "?" instead.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from qa.readers.layout import CONTROL
 
 
 def shown(text: str) -> str:
-    """Text from documents, file names or users, safe to print to a terminal."""
-    return _CONTROL.sub("?", text)
+    """Text from documents, file names or users, safe to print to a terminal: control characters
+    (escape sequences among them) would drive it, clear it, retitle the window; they show as "?"."""
+    return CONTROL.sub("?", text)
 
 
 class SafeFormatter(logging.Formatter):
