@@ -12,7 +12,7 @@ from qa.abbreviations import expand
 from qa.errors import QAError
 from qa.focus import question_focus
 from qa.index import Index
-from qa.names import new_names
+from qa.names import new_names, new_person
 from qa.names import words as cased_words
 from qa.passages import indexed_text
 from qa.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
@@ -112,6 +112,8 @@ def candidates(
     top = max((h.score for h in hits), default=0.0)
     asked = asked_type(question)
     asked_words = {w.lower() for w in cased_words(question)}
+    # "Who is the PCC for Dorset?" already holds the words of "Police and Crime Commissioner".
+    expanded_words = {w.lower() for w in cased_words(expanded)}
     pairs = bigrams(expanded)
     hit_rows = np.array([h.row for h in hits], dtype=np.int64)
     held = focus.holds(hit_rows)
@@ -125,8 +127,11 @@ def candidates(
             reading = read_sentence(sentence)
             own = reading.words
             named = new_names(reading.cased, asked_words, index.names)
-            # A "who" or "where" answer is a name the question does not already hold.
-            typed = named if asked in ("person", "place") else answer_type_match(asked, question, sentence)
+            # A "who" answer is a person the question does not name; a "where" answer, any new name.
+            if asked == "person":
+                typed = new_person(sentence, expanded_words, index.names)
+            else:
+                typed = named if asked == "place" else answer_type_match(asked, question, sentence)
             row = {
                 "sentence_cosine": float(sim),
                 "passage_cosine": hit.similarity,

@@ -31,6 +31,36 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(text))
 
 
+# Capitalised words, alone or in runs joined by single spaces: "Rollo", "Jane Kennedy".
+_RUN = re.compile(r"[A-Z][A-Za-z’'-]*(?: [A-Z][A-Za-z’'-]*)*")
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def new_person(sentence: str, question: set[str], names: frozenset[str]) -> float:
+    """1 when `sentence` names someone `question` (its words in lower case) does not, else 0.
+
+    A "who" answer is a name the documents use only as a name ("Keane"), not an acronym ("HMICFRS",
+    "SOC"), not part of a date ("February 2022"), and not one of the question's words, counting its
+    abbreviations spelled out: "Who is the PCC for Dorset?" is not answered by "a lead Force (Dorset)",
+    nor by "POLICE AND CRIME COMMISSIONER". In all-capital text (a heading) a word counts when its
+    title-case form is a name ("KEANE").
+    """
+    asked = {_POSSESSIVE.sub("", w) for w in question}
+    for run in _RUN.finditer(sentence):
+        tokens = [_POSSESSIVE.sub("", t) for t in run.group().split(" ")]
+        lower = [t.lower() for t in tokens]
+        if any(w in _CALENDAR for w in lower):
+            continue
+        # An acronym ("HMICFRS") is learned as itself; a name in capitals ("KEANE") as "Keane".
+        for token, word in zip(tokens, lower, strict=True):
+            if word not in asked and (token.title() in names or (token in names and not token.isupper())):
+                return 1.0
+    return 0.0
+
+
 def new_names(sentence: str | tuple[str, ...], question: str | set[str], names: frozenset[str]) -> float:
     """1 when `sentence` (its text, or its `words`) holds a name that `question` (its text, or its words
     in lower case) does not, else 0. All-capitals text counts too."""

@@ -11,7 +11,7 @@ import pytest
 from qa.documents import read_folder
 from qa.focus import question_focus
 from qa.keyword import _stemmer, terms
-from qa.names import learn_names, new_names
+from qa.names import learn_names, new_names, new_person
 from qa.scoring import QUESTION_FEATURES, SENTENCE_FEATURES, WEIGHTS, load_scorers
 from tests.conftest import ROOT, SEEDS
 
@@ -52,6 +52,17 @@ def test_names_are_capitalised_words_the_documents_never_write_in_lower_case():
     frozen = frozenset(names)
     assert new_names("Emily Spurrell welcomed it.", "Who welcomed the report?", frozen) == 1.0
     assert new_names("Emily Spurrell welcomed it.", "What did Emily Spurrell say?", frozen) == 0.0
+
+
+def test_a_who_answer_is_a_name_not_an_acronym_a_month_or_the_question_itself():
+    names = frozenset({"Keane", "David", "Dorset", "HMICFRS", "February", "Commissioner"})
+    who = {"who", "is", "the", "pcc", "for", "cheshire", "police", "and", "crime", "commissioner"}
+    assert new_person("RESPONSE OF DAVID KEANE, POLICE & CRIME COMMISSIONER FOR CHESHIRE", who, names) == 1.0
+    assert new_person("Response of David Keane to the report.", who, names) == 1.0
+    assert new_person("This post is supported by a lead Force (Dorset).", who | {"dorset"}, names) == 0.0
+    assert new_person("The HMICFRS report was published in February 2022.", who, names) == 0.0
+    assert new_person("RESPONSE OF THE COMMISSIONER TO THE HMICFRS REPORT", who, names) == 0.0
+    assert new_person("Response of David Keane.", who | {"david", "keane"}, names) == 0.0
 
 
 def test_the_stored_scorers_load_and_answer_on_a_zero_to_one_scale():
