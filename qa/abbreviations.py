@@ -85,42 +85,61 @@ def _capitalised_runs(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def learn(texts: Iterable[str]) -> dict[str, str]:
-    """Abbreviation -> expansion, learned from `texts`; the most frequent expansion wins."""
-    texts = list(texts)
+def tally(text: str) -> dict[str, Counter]:
+    """What one document says about abbreviations, as counts that add up across documents: the
+    bracketed pairs ("acronym\texpansion"), the all-capitals words it uses, its capitalised runs, and
+    the runs it has whole. A change of the index adds a new document's counts and takes away a removed
+    one's, instead of reading every document again."""
+    found, in_text, runs, wholes = Counter(), Counter(), Counter(), Counter()
+    for m in _BRACKET_AFTER.finditer(text):
+        expansion = _expansion_before(text, m.start(), m.group(1))
+        if expansion:
+            # "Regional Organised Crime Units (ROCUs)": the singular matches both forms in a question.
+            found[f"{m.group(1)}\t{_PLURAL.sub('', expansion) if m.group(2) else expansion}"] += 1
+    for m in _BRACKET_BEFORE.finditer(text):
+        words = _WORD.findall(m.group(2))
+        if _spells(words, m.group(1)):
+            found[f"{m.group(1)}\t{' '.join(words)}"] += 1
+    in_text.update({m.group(1) for m in _CAPS_WORD.finditer(text)})
+    for run, whole in _capitalised_runs(text):
+        runs[run] += 1
+        if whole:
+            wholes[run] = 1
+    return {"found": found, "in_text": in_text, "runs": runs, "wholes": wholes}
+
+
+def from_tally(counts: dict[str, Counter]) -> dict[str, str]:
+    """Abbreviation -> expansion from the documents' summed `tally`: the most frequent expansion wins
+    (ties: the one in lower case, then the first alphabetically, so the table does not depend on the
+    documents' order)."""
     found: dict[str, Counter] = {}
-
-    def note(acronym: str, expansion: str, plural: bool = False) -> None:
-        # "Regional Organised Crime Units (ROCUs)": the singular matches both forms in a question.
-        expansion = _PLURAL.sub("", expansion) if plural else expansion
-        found.setdefault(acronym, Counter())[expansion] += 1
-
-    for text in texts:
-        for m in _BRACKET_AFTER.finditer(text):
-            expansion = _expansion_before(text, m.start(), m.group(1))
-            if expansion:
-                note(m.group(1), expansion, plural=bool(m.group(2)))
-        for m in _BRACKET_BEFORE.finditer(text):
-            words = _WORD.findall(m.group(2))
-            if _spells(words, m.group(1)):
-                note(m.group(1), " ".join(words))
+    for pair, n in counts["found"].items():
+        acronym, expansion = pair.split("\t", 1)
+        found.setdefault(acronym, Counter())[expansion] += n
     # Acronyms never bracketed: spelled out by a run of capitalised words somewhere in the documents.
     # A run spelled out at least twice also stands for its initials when the documents never use
     # them ("National Crime Agency" for a question that says "NCA").
     bracketed = set(found)
-    in_text = {m.group(1) for text in texts for m in _CAPS_WORD.finditer(text)}
-    seen = [pair for text in texts for pair in _capitalised_runs(text)]
-    runs = Counter(run for run, _ in seen)
-    wholes = {run for run, whole in seen if whole}
-    for run, count in runs.items():
-        whole = run in wholes
+    for run, count in counts["runs"].items():
         words = run.split()
         acronym = "".join(w[0] for w in words if w.lower() not in _SKIPPED).upper()
         if acronym in bracketed or acronym.lower() in _NOT_ACRONYMS or run.isupper():
             continue
-        if acronym in in_text or (whole and count >= 2 and len(acronym) >= 3):
+        if counts["in_text"][acronym] > 0 or (counts["wholes"][run] > 0 and count >= 2 and len(acronym) >= 3):
             found.setdefault(acronym, Counter())[run] += count
-    return {acronym: counts.most_common(1)[0][0] for acronym, counts in sorted(found.items())}
+    return {
+        acronym: min(c.items(), key=lambda kv: (-kv[1], kv[0] != kv[0].lower(), kv[0]))[0]
+        for acronym, c in sorted(found.items())
+    }
+
+
+def learn(texts: Iterable[str]) -> dict[str, str]:
+    """Abbreviation -> expansion, learned from `texts`."""
+    total: dict[str, Counter] = {"found": Counter(), "in_text": Counter(), "runs": Counter(), "wholes": Counter()}
+    for text in texts:
+        for key, counts in tally(text).items():
+            total[key].update(counts)
+    return from_tally(total)
 
 
 def expand(question: str, table: dict[str, str]) -> str:

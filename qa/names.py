@@ -8,6 +8,7 @@ not is where a "who", "which" or "where" answer usually stands.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 # A capitalised word that does not open a sentence (what precedes it is not a full stop or a line start).
@@ -17,13 +18,31 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _TOKEN = re.compile(r"[A-Za-z’'-]+")
 
 
+def tally(text: str) -> dict[str, Counter]:
+    """What one document says about names, as counts that add up across documents: the capitalised
+    words it uses mid-sentence, and the words it writes in lower case (each counted once a document)."""
+    return {
+        "capitalised": Counter({m.group(1) for m in _MID_SENTENCE.finditer(text)}),
+        "lower": Counter(set(_LOWER.findall(text))),
+    }
+
+
+def from_tally(counts: dict[str, Counter]) -> list[str]:
+    """The names, sorted, from the documents' summed `tally`."""
+    lower = counts["lower"]
+    return sorted(
+        w for w, n in counts["capitalised"].items()
+        if n > 0 and lower[w.lower()] <= 0 and lower[w.lower().rstrip("’'s")] <= 0
+    )  # fmt: skip
+
+
 def learn_names(texts: Iterable[str]) -> list[str]:
     """The names in `texts`, sorted: mid-sentence capitalised words never seen in lower case."""
-    capitalised, lower = set(), set()
+    total = {"capitalised": Counter(), "lower": Counter()}
     for text in texts:
-        capitalised.update(m.group(1) for m in _MID_SENTENCE.finditer(text))
-        lower.update(_LOWER.findall(text))
-    return sorted(w for w in capitalised if w.lower() not in lower and w.lower().rstrip("’'s") not in lower)
+        for key, counts in tally(text).items():
+            total[key].update(counts)
+    return from_tally(total)
 
 
 def words(text: str) -> tuple[str, ...]:
