@@ -32,9 +32,10 @@ from qa.embedding import load_embedder  # noqa: E402
 from qa.index import Index  # noqa: E402
 from qa.passages import indexed_text  # noqa: E402
 from qa.records import Document, Passage  # noqa: E402
+from qa.segments import Stored  # noqa: E402
 from qa.sentences import sentences  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.storage import Stored, write_version  # noqa: E402
+from qa.storage import write_version  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
 PER_DOC, PER_PASSAGE = 10, 3
@@ -92,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--changes", type=int, default=3, help="rounds of add and remove (medians reported)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     embedder = load_embedder()
@@ -105,7 +107,7 @@ def main() -> None:
         parts = synthetic_parts(args.passages, embedder.dim)
         out["make_s"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
-        write_version(root, "scale", parts, embedder, settings, args.passages, {"synthetic": {}})
+        write_version(root, "scale", None, parts, set(), embedder, settings, args.passages, {"synthetic": {}})
         out["write_s"] = round(time.perf_counter() - started, 1)
         del parts
         import gc
@@ -130,15 +132,29 @@ def main() -> None:
         doc = read_document(doc_path, doc_path.parent)
         passages, sentence_texts = number_sentences(split_document(doc, embedder, settings))
         texts = [indexed_text(p, doc.title) for p in passages] + sentence_texts
-        started = time.perf_counter()
-        embedder.encode(texts)
-        out["embed_two_pages_alone_s"] = round(time.perf_counter() - started, 2)
-        started = time.perf_counter()
-        add_files([doc_path], "scale", settings, embedder=embedder)
-        out["add_two_pages_s"] = round(time.perf_counter() - started, 2)
-        started = time.perf_counter()
-        remove_documents(["uploads/two-pages.txt"], "scale", settings, embedder=embedder)
-        out["remove_one_s"] = round(time.perf_counter() - started, 2)
+        # Medians of --changes rounds: embed the document alone, add it, remove it, remove a synthetic one.
+        embed, add, remove, remove_old = [], [], [], []
+        for r in range(args.changes):
+            started = time.perf_counter()
+            embedder.encode(texts)
+            embed.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            add_files([doc_path], "scale", settings, embedder=embedder)
+            add.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            remove_documents(["uploads/two-pages.txt"], "scale", settings, embedder=embedder)
+            remove.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            remove_documents([f"synthetic/{r * 97:07d}.txt"], "scale", settings, embedder=embedder)
+            remove_old.append(time.perf_counter() - started)
+        out["embed_two_pages_alone_s"] = round(statistics.median(embed), 2)
+        out["add_two_pages_s"] = round(statistics.median(add), 2)
+        out["add_over_embed_s"] = round(statistics.median(a - e for a, e in zip(add, embed, strict=True)), 2)
+        out["remove_it_s"] = round(statistics.median(remove), 2)
+        out["remove_a_first_segment_document_s"] = round(statistics.median(remove_old), 2)
+        again = Index.load(root / "scale", embedder=embedder)
+        out["documents_after"] = len(again.documents)
+        out["segments_after"] = again.manifest["counts"]["segments"]
     out["peak_rss_mb"] = round(_peak_mb(), 0)
     print(json.dumps(out, indent=2))
     if args.json:

@@ -26,6 +26,7 @@ from qa.records import Answer
 from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
+from qa.storage import listing
 from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class QAApp:
 
     def documents_api(self) -> list[dict]:
         """`/documents`: what the index holds (id, collection, title, passages, pages, indexed_at)."""
-        return [{"id": doc_id, **entry} for doc_id, entry in self.index.manifest.get("documents", {}).items()]
+        return listing(self.index.manifest)
 
     # -- layout ------------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Changing an index one document at a time: sync a folder, add files, remove documents.
 
 Every change writes a new version folder beside the index and swaps the index's link to it in one atomic
-rename (qa.storage), so a change that fails or is killed leaves the last committed version. One writer
-at a time: a lock file beside the index. Unchanged documents keep their passages, ids and vectors;
-only new and changed ones are embedded.
+rename (qa.storage), so a change that fails or is killed leaves the last committed version. The new
+version holds the change's own segment and links to the segments it keeps (qa.segments): a change
+costs what it adds, not what the index holds. One writer at a time: a lock file beside the index.
+Unchanged documents keep their passages, ids and vectors; only new and changed ones are embedded.
 
 An index holds collections: `qa index DIR` syncs the index's own collection (named like the index) with
 DIR, and its documents keep their path in DIR as id; files added to another collection ("uploads") get
@@ -26,8 +27,9 @@ from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.passages import context_of, indexed_text, split_passages
 from qa.records import Document, Passage
+from qa.segments import Stored
 from qa.settings import Settings
-from qa.storage import Stored, built_settings, load_stored, manifest_if_built_with, write_version
+from qa.storage import built_settings, load_current, manifest_if_built_with, write_version
 from qa.versions import remove_stale_builds, writer_lock
 
 log = logging.getLogger(__name__)
@@ -146,21 +148,21 @@ def _change(
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root, name):
         remove_stale_builds(root, name)  # what a killed change left
-        current = load_stored(root / name, settings, embedder)
+        current = load_current(root / name, settings, embedder)
         if current.damaged:
             if not sync:
                 raise QAError(f"index damaged: {current.damaged}; rebuild it with `qa index DOCS_FOLDER --name {name}`")
             log.warning("index damaged (%s): building it anew from %s", current.damaged, source)
         manifest = current.manifest
-        parts = current.parts  # doc_id -> Stored, in index order
+        entries = current.entries  # doc_id -> manifest entry, in index order
         skipped: dict[str, str] = {}
         fresh: dict[str, Document] = {}
         seen: set[str] = set()
         for path, base in tqdm(list(files), desc="reading", unit="doc", disable=not show_progress):
             doc_id = doc_id_for(collection, name, path.relative_to(base).as_posix())
             seen.add(doc_id)
-            old = parts.get(doc_id)
-            if old is not None and old.document.sha256 == _sha256(path) and old.document.collection == collection:
+            old = entries.get(doc_id)
+            if old is not None and old["sha256"] == _sha256(path) and old["collection"] == collection:
                 continue  # unchanged: not even read
             try:
                 doc = read_document(path, base, show_progress)
@@ -170,41 +172,41 @@ def _change(
                 seen.discard(doc_id)
                 continue
             fresh[doc_id] = replace(doc, id=doc_id, collection=collection)
-        missing = [d for d in remove if d not in parts]
+        missing = [d for d in remove if d not in entries]
         if missing:
             raise QAError(f"no document {missing[0]!r} in index {name!r}: `qa list --index {name}` shows them")
         gone = set(remove)
         if sync:
-            gone |= {d for d, part in parts.items() if part.document.collection == collection and d not in seen}
-        # Documents kept without usable vectors (the index's settings or model changed) are cut anew.
-        again = [d for d, part in parts.items() if part.vectors is None and d not in fresh and d not in gone]
-        added = [d for d in fresh if d not in parts]
-        updated = [d for d in fresh if d in parts] + again
-        unchanged = [d for d in parts if d not in gone and d not in fresh and d not in again]
-        if not unchanged and not fresh:
+            gone |= {d for d, entry in entries.items() if entry["collection"] == collection and d not in seen}
+        # Documents kept from an index built otherwise (its settings or model changed) are cut anew.
+        again = [] if current.reusable else [d for d in entries if d not in fresh and d not in gone]
+        added = [d for d in fresh if d not in entries]
+        updated = [d for d in fresh if d in entries] + again
+        unchanged = [d for d in entries if d not in gone and d not in fresh and d not in again]
+        if not unchanged and not fresh and not again:
             if not sync and not skipped:
                 raise QAError(f"that would leave index {name!r} empty: delete its folder {root / name} instead")
             where = f" in {source}" if source else ""
             raise QAError(f"no readable documents{where}: the index would be empty ({_reasons(skipped)})")
         report = dict(added=added, updated=updated, removed=sorted(gone), unchanged=unchanged, skipped=skipped)
-        if not (added or updated or gone) and current.loadable:
+        if not (added or updated or gone) and current.reusable:
             counts = manifest["counts"]
             seconds = time.perf_counter() - started
             return BuildReport(str(root / name), counts["documents"], counts["passages"], seconds=seconds,
                                encode_seconds=0.0, **report)  # fmt: skip
-        redo = [*fresh.values(), *(parts[d].document for d in again)]
+        # The index's order: documents as they were, then the changed and new ones.
+        redo = [*current.documents(again), *(fresh[d] for d in fresh)]
         new_parts, next_id = _split(redo, embedder, settings, current.next_id)
-        by_id = {part.document.id: part for part in new_parts}
-        # The index's order: documents as they were (a changed one in its place), then the new ones.
-        ordered = [by_id.get(d, parts[d]) for d in parts if d not in gone] + [by_id[d] for d in added]
         encode_started = time.perf_counter()
-        _embed([part for part in ordered if part.vectors is None], embedder, show_progress)
+        _embed(new_parts, embedder, show_progress)
         encode_seconds = time.perf_counter() - encode_started
         collections = dict(manifest.get("collections", {}))
         collections.setdefault(collection, {})
         if source is not None:
             collections[collection] = {"source": source}
-        written = write_version(root, name, ordered, embedder, settings, next_id, collections, len(skipped))
+        written = write_version(
+            root, name, current, new_parts, gone, embedder, settings, next_id, collections, len(skipped)
+        )
     seconds = time.perf_counter() - started
     return BuildReport(str(root / name), written.documents, written.passages, seconds=seconds,
                        encode_seconds=encode_seconds, **report)  # fmt: skip

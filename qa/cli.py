@@ -73,11 +73,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from qa.storage import read_manifest
+    from qa.storage import listing, read_manifest
 
     settings = _settings(args)
-    documents = read_manifest(settings.index_path(args.index)).get("documents", {})
-    rows = [{"id": doc_id, **entry} for doc_id, entry in documents.items()]
+    rows = listing(read_manifest(settings.index_path(args.index)))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

@@ -229,9 +229,9 @@ def as_unanswerable(questions: list[Question], prefix: str = "x-") -> list[Quest
 def baseline(index, questions: list[Question], depth: int) -> dict[str, float]:
     """A peer in the same run: plain BM25 as bm25s gives it (its English stop words, the same stemmer, no
     context, fusion, focus or question expansion) over the very same passages."""
-    from qa.keyword import KeywordIndex, tokenize
+    from qa.keyword import bm25s_index, tokenize
 
-    plain = KeywordIndex.build([p.text for p in index.passages])
+    plain = bm25s_index([p.text for p in index.passages])
     answerable = [q for q in questions if q.answerable]
     ranks, doc_ranks, seconds = [], [], []
     for q in answerable:
@@ -239,7 +239,7 @@ def baseline(index, questions: list[Question], depth: int) -> dict[str, float]:
         tokens = tokenize([q.question])
         rows = []
         if tokens.vocab and len(tokens.ids[0]):
-            found, scores = plain.bm25.retrieve(tokens, k=min(depth, plain.size), show_progress=False, n_threads=1)
+            found, scores = plain.retrieve(tokens, k=min(depth, len(index.passages)), show_progress=False, n_threads=1)
             rows = [int(r) for r, s in zip(found[0], scores[0], strict=True) if s > 0]
         seconds.append(time.perf_counter() - started)
         ranks.append(first_hit_rank([index.passages[r].text for r in rows], q.answers))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,12 @@ from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.keyword import KeywordIndex
 from qa.records import Document, Hit, Passage
+from qa.segments import Stacked, read_segment
 from qa.settings import INDEX_FORMAT, Settings
-from qa.storage import DOCUMENTS, MANIFEST, NAMES, PASSAGES, SENTENCES, VECTORS, read_jsonl, read_manifest
+from qa.storage import MANIFEST, NAMES, SEGMENTS, read_manifest
 from qa.versions import damage
 
-__all__ = ["DOCUMENTS", "Index", "MANIFEST", "PASSAGES", "SENTENCES", "VECTORS"]
+__all__ = ["Index", "MANIFEST"]
 
 
 class Index:
@@ -114,18 +116,34 @@ class Index:
         if wrong is not None:
             raise QAError(f"index damaged: {wrong}; {rebuild}")
         try:
-            faiss_index = faiss.read_index(str(version / VECTORS))
-            passages = [Passage.from_dict(row) for row in read_jsonl(version / PASSAGES)]
-            docs = [Document.from_dict(row) for row in read_jsonl(version / DOCUMENTS)]
-            keyword = KeywordIndex.load(version, len(passages))
-            sentence_vectors = np.load(version / SENTENCES, mmap_mode="r")
+            passages, docs, vectors, sentence_arrays, postings = [], [], [], [], []
+            sentence_base = 0
+            for entry in manifest["segments"]:
+                segment = read_segment(version / SEGMENTS / entry["id"], set(entry["removed"]))
+                # The segment's rows follow the rows before it; removed passages have none.
+                where = np.full(len(segment.live), -1, dtype=np.int64)
+                where[segment.live] = np.arange(len(passages), len(passages) + len(segment.passages))
+                postings.append((segment.postings, where))
+                passages += (
+                    [replace(p, sentence_row=p.sentence_row + sentence_base) for p in segment.passages]
+                    if sentence_base else segment.passages
+                )  # fmt: skip
+                docs += segment.documents
+                vectors.append(segment.vectors)
+                sentence_arrays.append(segment.sentences)
+                sentence_base += len(segment.sentences)
+            faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
+            if passages:
+                faiss_index.add_with_ids(np.concatenate(vectors), np.arange(len(passages), dtype=np.int64))
+            keyword = KeywordIndex.merge(postings, len(passages))
+            sentence_vectors = Stacked(sentence_arrays, embedder.dim)
             names = frozenset(json.loads((version / NAMES).read_text(encoding="utf-8")))
         except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
             raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
         sentences = manifest.get("counts", {}).get("sentences")
         if (
-            faiss_index.ntotal != len(passages)
-            or faiss_index.d != embedder.dim
+            len(passages) != manifest.get("counts", {}).get("passages")
+            or any(v.shape[1] != embedder.dim for v in vectors)
             or sentence_vectors.shape != (sentences, embedder.dim)
         ):
             raise QAError(

@@ -1,16 +1,18 @@
-"""Keyword retrieval: BM25 (bm25s) over stemmed word tokens, saved as plain files in the index folder."""
+"""Keyword retrieval: BM25 over stemmed word terms, from postings kept per segment of the index."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-FOLDER = "keyword"
+FILE = "keyword.npz"
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +54,13 @@ def tokenize(texts: Sequence[str]):
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
+def bm25s_index(texts: Sequence[str]):
+    """bm25s's own BM25 over `texts`: the plain peer `qa eval --baseline` measures against."""
+    bm25 = _bm25s().BM25()
+    bm25.index(tokenize(texts), show_progress=False)
+    return bm25
+
+
 def terms(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
     """The stemmed, stop-word-free terms of `text`, as the keyword index sees them; `skip` leaves out more.
 
@@ -76,51 +85,126 @@ def query_terms(question: str) -> list[str]:
     return terms(question, QUESTION_WORDS)
 
 
-class KeywordIndex:
-    """BM25 over the passages; row i is passage i, as in the vector index."""
+# bm25s's defaults (its "lucene" variant): with them the scores equal bm25s's over the same terms (tested).
+K1, B = 1.5, 0.75
 
-    def __init__(self, bm25, size: int):
-        self.bm25 = bm25
-        self.size = size
+
+@dataclass(frozen=True)
+class Postings:
+    """The keyword index of one segment of passages: for each term, the rows holding it and how often;
+    and each row's length in terms. Plain arrays, saved as one .npz; a segment never changes."""
+
+    vocab: np.ndarray  # the terms (str)
+    indptr: np.ndarray  # term i's postings are [indptr[i], indptr[i + 1])
+    rows: np.ndarray  # int32 rows of the segment, by term
+    tfs: np.ndarray  # float32 how often the term is in the row
+    lengths: np.ndarray  # float32 terms per row
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> Postings:
+        vocab: dict[str, int] = {}
+        term_ids, rows, tfs, lengths = [], [], [], []
+        for row, text in enumerate(texts):
+            found = terms(text)
+            lengths.append(len(found))
+            for term, n in Counter(found).items():
+                term_ids.append(vocab.setdefault(term, len(vocab)))
+                rows.append(row)
+                tfs.append(n)
+        term_ids, rows = np.array(term_ids, np.int64), np.array(rows, np.int32)
+        order = np.lexsort((rows, term_ids))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
+        return cls(np.array(list(vocab), dtype=str), indptr, rows[order], np.array(tfs, np.float32)[order],
+                   np.array(lengths, np.float32))  # fmt: skip
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as f:
+            np.savez(f, vocab=self.vocab, indptr=self.indptr, rows=self.rows, tfs=self.tfs, lengths=self.lengths)
+
+    @classmethod
+    def load(cls, path: Path) -> Postings:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(*(data[k] for k in ("vocab", "indptr", "rows", "tfs", "lengths")))
+
+
+class KeywordIndex:
+    """BM25 over the live passages of every segment; row i is passage i, as in the vector index.
+
+    Scores are computed at question time from term frequencies, with the collection's statistics
+    (passages, each term's passages, mean length) taken over the live passages only: adding or removing
+    a document changes no stored file, and the scores equal those of an index built anew. bm25s (which
+    precomputes every score, so a change means building it again) remains the plain-BM25 peer of `qa eval`.
+    """
+
+    def __init__(
+        self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, tfs: np.ndarray, lengths: np.ndarray
+    ):
+        self.vocab, self.indptr, self.rows, self.tfs, self.lengths = vocab, indptr, rows, tfs, lengths
+        self.size = len(lengths)
+        average = float(lengths.mean()) if self.size else 1.0
+        # Each row's length part of BM25's denominator, once: a question only looks up its terms.
+        self._norm = (K1 * (1 - B + B * lengths / max(average, 1e-9))).astype(np.float32)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
-        bm25s = _bm25s()
-
-        bm25 = bm25s.BM25()
-        bm25.index(tokenize(texts), show_progress=False)
-        return cls(bm25, len(texts))
-
-    def save(self, folder: Path) -> None:
-        self.bm25.save(str(folder / FOLDER), show_progress=False)
+        postings = Postings.build(texts)
+        return cls.merge([(postings, np.arange(len(postings.lengths)))], len(postings.lengths))
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> KeywordIndex:
-        bm25s = _bm25s()
-
-        bm25 = bm25s.BM25.load(str(folder / FOLDER), show_progress=False, verbosity=0)
-        return cls(bm25, size)
+    def merge(cls, segments: list[tuple[Postings, np.ndarray]], size: int) -> KeywordIndex:
+        """One index over segments; each comes with the index row of each of its rows (-1: removed)."""
+        vocab: dict[str, int] = {}
+        term_ids, rows, tfs = [], [], []
+        lengths = np.zeros(size, np.float32)
+        for postings, where in segments:
+            ids = np.array([vocab.setdefault(str(t), len(vocab)) for t in postings.vocab], np.int64)
+            at = where[postings.rows]
+            live = at >= 0
+            term_ids.append(np.repeat(ids, np.diff(postings.indptr))[live])
+            rows.append(at[live])
+            tfs.append(postings.tfs[live])
+            lengths[where[where >= 0]] = postings.lengths[where >= 0]
+        term_ids = np.concatenate(term_ids) if term_ids else np.empty(0, np.int64)
+        rows = np.concatenate(rows).astype(np.int32) if rows else np.empty(0, np.int32)
+        tfs = np.concatenate(tfs) if tfs else np.empty(0, np.float32)
+        if len(segments) > 1:
+            order = np.lexsort((rows, term_ids))
+            term_ids, rows, tfs = term_ids[order], rows[order], tfs[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
+        return cls(vocab, indptr, rows, tfs, lengths)
 
     def rows_with(self, term: str) -> np.ndarray:
-        """The rows whose text holds `term` (a stemmed term), from BM25's own postings: no scan."""
-        token_id = self.bm25.vocab_dict.get(term)
-        if token_id is None:
+        """The rows whose text holds `term` (a stemmed term), from the postings: no scan."""
+        i = self.vocab.get(term)
+        if i is None:
             return np.empty(0, dtype=np.int64)
-        indptr = self.bm25.scores["indptr"]
-        return np.asarray(self.bm25.scores["indices"][indptr[token_id] : indptr[token_id + 1]], dtype=np.int64)
+        return self.rows[self.indptr[i] : self.indptr[i + 1]].astype(np.int64)
 
     def idf(self, rows_with_term: int) -> float:
         """BM25's inverse document frequency: rare terms weigh most; a term no passage holds, most of all."""
         return float(np.log(1 + (self.size - rows_with_term + 0.5) / (rows_with_term + 0.5)))
 
+    def scores(self, question: str) -> np.ndarray | None:
+        """BM25 of every row for the question's terms (a term asked twice counts twice), or None when no
+        term of it is in any passage."""
+        ids = [self.vocab[t] for t in query_terms(question) if t in self.vocab]
+        ids = [i for i in ids if self.indptr[i + 1] > self.indptr[i]]
+        if not ids:
+            return None
+        scores = np.zeros(self.size, np.float32)
+        for i in ids:
+            a, b = self.indptr[i], self.indptr[i + 1]
+            rows, tf = self.rows[a:b], self.tfs[a:b]
+            scores[rows] += np.float32(self.idf(b - a)) * tf / (tf + self._norm[rows])
+        return scores
+
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (row, BM25 score) with a score above zero; `mask` (1 = allowed) restricts the rows."""
-        ids = [self.bm25.vocab_dict[t] for t in query_terms(question) if t in self.bm25.vocab_dict]
-        if not ids:
+        scores = self.scores(question)
+        if scores is None:
             return []  # nothing but stop words, or words no passage has: BM25 has nothing to match
-        # bm25s's scores over every row, and our own top-k: its `retrieve` starts a thread pool and a
-        # progress bar for each call, which cost more than the arithmetic of one question.
-        scores = self.bm25.get_scores_from_ids(ids, weight_mask=None if mask is None else mask.astype(np.float32))
+        if mask is not None:
+            scores *= mask.astype(np.float32)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -10,9 +10,9 @@ from pathlib import Path
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-INDEX_FORMAT = (
-    3  # 2: passages carry their title and section; abbreviations learned. 3: PDF, Word, HTML; pages; section paths
-)
+# 2: passages carry their title and section; abbreviations learned. 3: PDF, Word, HTML; pages; section
+# paths. 4: segments (a change writes what it adds), BM25 from postings, learned counts.
+INDEX_FORMAT = 4
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
-"""The index's files: what a version folder holds, and how one is read back for a change and written.
+"""The index's version folders: what one holds, how a change reads the current one and writes the next.
 
 Layout of `index/NAME/` (a link to its version folder, qa.versions):
 
-    manifest.json     format, model and weights hash, vector size, settings, documents, collections, counts
-    vectors.faiss     FAISS IndexIDMap2 over IndexFlatIP; id i = line i of passages.jsonl
-    sentences.npy     float16 vectors of every sentence, so answer sentences are picked without the model
-    names.json        proper names learned from the documents (a signal for "who" and "which" answers)
-    keyword/          the BM25 index (bm25s's own folder of .npy and .json files); row i = passage i
-    passages.jsonl    one Passage a line (each with its stable id, never reused)
-    documents.jsonl   one Document a line (cleaned text, so citations can open the whole document)
+    manifest.json     format, model and weights hash, vector size, settings, collections, documents (each
+                      with its segment), the segments in order with the documents removed from each,
+                      abbreviations, counts, and every other file's SHA-256, size and time
+    learned.json      the documents' summed counts for abbreviations and names (qa.learned)
+    names.json        the proper names learned from the documents
+    segments/<id>/    the documents one change added (qa.segments); never rewritten
+
+A change writes a new version folder holding its own new segment (if it adds anything) and hard links
+to the files of the segments it keeps: the cost of a change follows what it adds, not the index's size.
+When removed passages outweigh the live ones, or segments pile up, the change merges every segment
+into one instead.
 """
 
 from __future__ import annotations
@@ -16,130 +20,106 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from qa.abbreviations import learn as learn_abbreviations
 from qa.embedding import Embedder
 from qa.errors import QAError
-from qa.keyword import KeywordIndex
-from qa.names import learn_names
-from qa.passages import indexed_text
-from qa.records import Document, Passage
+from qa.learned import Learned
+from qa.records import Document
+from qa.segments import Stored, read_documents, read_segment, segment_parts, write_segment
 from qa.settings import INDEX_FORMAT, Settings
-from qa.versions import checksums, damage, fsync_dir, publish
+from qa.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 
-MANIFEST, VECTORS, PASSAGES, DOCUMENTS = "manifest.json", "vectors.faiss", "passages.jsonl", "documents.jsonl"
-SENTENCES, NAMES = "sentences.npy", "names.json"
-
-
-def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-@dataclass
-class Stored:
-    """One document with its passages (sentence rows counted from 0 within it) and, once embedded, vectors."""
-
-    document: Document
-    passages: list[Passage]
-    vectors: np.ndarray | None = None
-    sentence_vectors: np.ndarray | None = None
-    sentence_texts: list[str] | None = None  # only for a document still to embed
-    indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+MANIFEST, NAMES, SEGMENTS = "manifest.json", "names.json", "segments"
+MAX_SEGMENTS = 16  # more, and a change merges them: every question looks into each
 
 
 @dataclass
 class Current:
-    """What the index holds now, for a change to start from."""
+    """What the index holds now, for a change to start from: its manifest, read, not its files."""
 
-    parts: dict[str, Stored]  # doc_id -> its part, in index order
     manifest: dict
+    entries: dict[str, dict]  # doc_id -> its manifest entry (sha256, collection, segment...), in index order
     next_id: int  # the next passage id: ids are never reused
-    loadable: bool
+    reusable: bool  # same format, settings and model: its segments are kept as they are
+    version: Path | None = None  # the version folder read
     damaged: str | None = None  # what is wrong with its files, when something is
+
+    def documents(self, doc_ids: list[str]) -> list[Document]:
+        """The stored records of these documents, read from their segments (and nothing else)."""
+        by_segment: dict[str, list[str]] = {}
+        for d in doc_ids:
+            by_segment.setdefault(self.entries[d]["segment"], []).append(d)
+        out = {}
+        for segment, ids in by_segment.items():
+            docs = read_documents(self.version / SEGMENTS / segment, [self.entries[d]["at"] for d in ids])
+            out.update({d.id: d for d in docs})
+        return [out[d] for d in doc_ids]
+
+
+def read_manifest(path: Path) -> dict:
+    if not path.exists():
+        raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")
+    try:
+        return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QAError(f"the index at {path} is unreadable ({exc}): rebuild it with `qa index`") from exc
+
+
+def listing(manifest: dict) -> list[dict]:
+    """The documents of an index as `qa list` and `/documents` show them; where records are stored is
+    the index's own business."""
+    shown = ("collection", "title", "passages", "pages", "indexed_at", "sha256")
+    return [
+        {"id": doc_id, **{k: entry.get(k) for k in shown}} for doc_id, entry in manifest.get("documents", {}).items()
+    ]
+
+
+def _manifest(path: Path) -> dict | None:
+    try:
+        return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def manifest_if_built_with(path: Path, settings: Settings) -> dict | None:
     """The manifest of the index at `path` if it has this format and these index settings, else None."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    same = manifest.get("format") == INDEX_FORMAT and manifest.get("settings") == settings.index_params()
-    return manifest if same else None
+    manifest = _manifest(path)
+    same = manifest is not None and manifest.get("format") == INDEX_FORMAT
+    return manifest if same and manifest.get("settings") == settings.index_params() else None
 
 
 def built_settings(path: Path, settings: Settings) -> Settings:
     """`settings` with the index-defining fields the index at `path` was built with, if there is one:
     adding a file to an index must not change how its passages are cut."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return settings
+    manifest = _manifest(path) or {}
     built = {k: v for k, v in manifest.get("settings", {}).items() if k in settings.INDEX_FIELDS}
     return replace(settings, **{**built, "model": manifest.get("model", settings.model)})
 
 
-def load_stored(path: Path, settings: Settings, embedder: Embedder) -> Current:
-    """The documents of the index at `path`, with their passages and vectors when it was built the same
-    way by the same model. Otherwise its documents only (to be cut and embedded anew: a change of
-    settings must not lose the documents of another collection), or nothing when it cannot be read."""
-    import faiss
+def is_loadable_format(path: Path) -> bool:
+    """Whether there is an index at `path` in the format this version reads (else: build it anew)."""
+    return (_manifest(Path(path)) or {}).get("format") == INDEX_FORMAT
 
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        documents = [Document.from_dict(row) for row in read_jsonl(path / DOCUMENTS)]
-    except (OSError, ValueError, TypeError, KeyError):
+
+def load_current(path: Path, settings: Settings, embedder: Embedder) -> Current:
+    """The index at `path` as a change sees it. Its segments are reused when it was built the same way by
+    the same model; otherwise its documents are cut and embedded anew (a change of settings must not lose
+    another collection's documents); an index in another format, or unreadable, starts empty. Its files
+    are checked by size and time (a full checksum is for loading: a change must not read the whole index)."""
+    manifest = _manifest(path)
+    if manifest is None or manifest.get("format") != INDEX_FORMAT:
         return Current({}, {}, 0, False)
-    if manifest.get("format") != INDEX_FORMAT:
-        return Current({}, {}, 0, False)  # another version's records: build anew from the folder
-    wrong = damage(Path(os.path.realpath(path)), manifest, MANIFEST)
+    version = Path(os.path.realpath(path))
+    next_id = manifest.get("next_passage_id", 0)
+    wrong = stat_damage(version, manifest)
     if wrong is not None:
-        return Current({}, manifest, manifest.get("next_passage_id", 0), False, damaged=wrong)
-    stale = Current({d.id: Stored(d, []) for d in documents}, manifest, manifest.get("next_passage_id", 0), False)
+        return Current(manifest, {}, next_id, False, version, damaged=wrong)
     same = manifest_if_built_with(path, settings) is not None and (
         manifest.get("weights_sha256"), manifest.get("dim")) == (embedder.weights_sha256, embedder.dim)  # fmt: skip
-    if not same:
-        return stale
-    try:
-        faiss_index = faiss.read_index(str(path / VECTORS))
-        passages = [Passage.from_dict(row) for row in read_jsonl(path / PASSAGES)]
-        sentence_vectors = np.load(path / SENTENCES)
-    except (OSError, RuntimeError, ValueError, TypeError, KeyError):
-        return stale  # vectors unusable: embed everything again
-    rows_of: dict[str, list[int]] = {}
-    for row, p in enumerate(passages):
-        rows_of.setdefault(p.doc_id, []).append(row)
-    entries = manifest.get("documents", {})
-    parts = {}
-    for doc in documents:
-        rows = rows_of.get(doc.id)
-        if not rows or doc.id not in entries:
-            continue
-        doc_passages = [passages[r] for r in rows]
-        first = min(p.sentence_row for p in doc_passages)
-        last = max(p.sentence_row + len(p.sentences) for p in doc_passages)
-        parts[doc.id] = Stored(
-            document=doc,
-            passages=[replace(p, sentence_row=p.sentence_row - first) for p in doc_passages],
-            vectors=faiss_index.reconstruct_batch(np.array(rows, dtype=np.int64)),
-            sentence_vectors=sentence_vectors[first:last].astype(np.float32),
-            indexed_at=entries[doc.id].get("indexed_at", ""),
-        )
-    next_id = max(manifest.get("next_passage_id", 0), max((p.id + 1 for p in passages), default=0))
-    return Current(parts, manifest, next_id, True)
+    return Current(manifest, dict(manifest.get("documents", {})), next_id, same, version)
 
 
 @dataclass(frozen=True)
@@ -151,47 +131,81 @@ class Written:
 def write_version(
     root: Path,
     name: str,
+    base: Current | None,
     parts: list[Stored],
+    removed: set[str],
     embedder: Embedder,
     settings: Settings,
     next_id: int,
     collections: dict,
     skipped: int = 0,
 ) -> Written:
-    """Write `parts` (every document of the index, embedded) as a new version folder and publish it."""
-    import faiss
-
+    """Write the next version of index `name` and publish it: `base`'s segments when reusable, less the
+    documents `removed` (and those of `parts` it holds, which they replace), plus `parts` (embedded) as
+    a new segment. Without a reusable base, `parts` are the whole index."""
+    reuse = base is not None and base.reusable
+    old = base.manifest if reuse else {}
+    held = set(base.entries) if reuse else set()
+    removed = (set(removed) | {p.document.id for p in parts}) & held
+    kept = {d: e for d, e in base.entries.items() if d not in removed} if reuse else {}
+    if not kept and not any(p.passages for p in parts):
+        raise QAError("no text to index: every document is empty")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     version = root / f".{name}.{stamp}-{os.getpid()}"
     version.mkdir()
     try:
-        passages, offset = [], 0
-        for part in parts:  # sentence rows become rows of the whole index
-            passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
-            offset += len(part.sentence_vectors)
-        if not passages:
-            raise QAError("no text to index: every document is empty")
-        docs = [part.document for part in parts]
-        np.save(version / SENTENCES, np.concatenate([part.sentence_vectors for part in parts]).astype(np.float16))
-        faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
-        faiss_index.add_with_ids(
-            np.concatenate([part.vectors for part in parts]), np.arange(len(passages), dtype=np.int64)
-        )
-        faiss.write_index(faiss_index, str(version / VECTORS))
-        titles = {d.id: d.title for d in docs}
-        KeywordIndex.build([indexed_text(p, titles[p.doc_id]) for p in passages]).save(version)
-        write_jsonl(version / PASSAGES, (p.to_dict() for p in passages))
-        write_jsonl(version / DOCUMENTS, (d.to_dict() for d in docs))
-        (version / NAMES).write_text(
-            json.dumps(learn_names(d.text for d in docs), ensure_ascii=False), encoding="utf-8"
-        )
-        per_doc = {d.id: 0 for d in docs}
-        for p in passages:
-            per_doc[p.doc_id] += 1
-        for path in version.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as f:
-                    os.fsync(f.fileno())
+        new_parts, reused = parts, len(kept)
+        segments = {s["id"]: {**s, "removed": list(s["removed"])} for s in old.get("segments", [])}
+        for d in sorted(removed):  # their rows stay in the segment's files, skipped when it is read
+            s = segments[base.entries[d]["segment"]]
+            s["removed"].append(d)
+            s["live"] -= base.entries[d]["passages"]
+        segments = {sid: s for sid, s in segments.items() if s["live"] > 0}  # wholly removed: dropped
+        dead = sum(s["passages"] - s["live"] for s in segments.values())
+        live = sum(e["passages"] for e in kept.values())
+        if reuse and (dead > live or len(segments) >= MAX_SEGMENTS):
+            # Merge: the kept documents are read back whole (vectors too) and written as one new segment.
+            old_parts = []
+            for s in segments.values():
+                segment = read_segment(base.version / SEGMENTS / s["id"], set(s["removed"]))
+                old_parts += segment_parts(segment, kept)
+            parts, segments, kept = old_parts + parts, {}, {}
+        files, entries = {}, dict(kept)
+        for sid in segments:
+            prefix = f"{SEGMENTS}/{sid}/"
+            for rel, record in old["files"].items():
+                if rel.startswith(prefix):
+                    (version / rel).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(base.version / rel, version / rel)
+                    files[rel] = record
+        segments = list(segments.values())
+        if parts:
+            number = old.get("next_segment", 1)
+            sid = f"s{number:06d}"
+            at = write_segment(version / SEGMENTS / sid, parts, embedder.dim)
+            count = sum(len(p.passages) for p in parts)
+            sentences = sum(len(p.sentence_vectors) for p in parts)
+            segments.append({"id": sid, "passages": count, "live": count, "sentences": sentences, "removed": []})
+            for part in parts:
+                d = part.document
+                entries[d.id] = {
+                    "sha256": d.sha256, "title": d.title, "collection": d.collection,
+                    "passages": len(part.passages), "pages": len(d.pages) or None,
+                    "indexed_at": part.indexed_at, "segment": sid, "at": at[d.id],
+                }  # fmt: skip
+        if reuse:
+            learned = Learned.load(base.version)
+            learned.remove(d.text for d in base.documents(sorted(removed)))
+        else:
+            learned = Learned()
+        learned.add(p.document.text for p in new_parts)
+        learned.save(version)
+        (version / NAMES).write_text(json.dumps(learned.names(), ensure_ascii=False), encoding="utf-8")
+        fsync_tree(version)
+        for path in sorted(version.rglob("*")):
+            rel = path.relative_to(version).as_posix()
+            if path.is_file() and rel not in files:
+                files[rel] = file_record(path)
         manifest = {
             "format": INDEX_FORMAT,
             "model": settings.model,
@@ -200,31 +214,24 @@ def write_version(
             "window": embedder.window,
             "settings": settings.index_params(),
             "collections": collections,
-            "documents": {
-                part.document.id: {
-                    "sha256": part.document.sha256,
-                    "title": part.document.title,
-                    "collection": part.document.collection,
-                    "passages": per_doc[part.document.id],
-                    "pages": len(part.document.pages) or None,
-                    "indexed_at": part.indexed_at,
-                }
-                for part in parts
-            },
-            # Learned from the documents at each change; questions are expanded with them.
-            "abbreviations": learn_abbreviations(d.text for d in docs),
+            "documents": entries,
+            "segments": segments,
+            "next_segment": old.get("next_segment", 1) + 1,
+            # Learned from the documents (qa.learned); questions are expanded with them.
+            "abbreviations": learned.abbreviations(),
             "next_passage_id": next_id,
             "counts": {
-                "documents": len(docs),
-                "passages": len(passages),
-                "sentences": offset,
-                "reused_documents": sum(part.sentence_texts is None for part in parts),
+                "documents": len(entries),
+                "passages": sum(e["passages"] for e in entries.values()),
+                "sentences": sum(s["sentences"] for s in segments),
+                "segments": len(segments),
+                "reused_documents": reused,
                 "skipped": skipped,
             },
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": versions(),
-            # Every other file's SHA-256: loading checks them, so a damaged index is refused, never used.
-            "files": checksums(version, MANIFEST),
+            # Every other file's SHA-256 (checked on load), size and time (checked by a change).
+            "files": files,
         }
         # The manifest goes last: a version folder without one is an unfinished change.
         with (version / MANIFEST).open("w", encoding="utf-8") as f:
@@ -236,7 +243,7 @@ def write_version(
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
-    return Written(len(docs), len(passages))
+    return Written(len(entries), manifest["counts"]["passages"])
 
 
 def versions() -> dict:
@@ -251,18 +258,4 @@ def versions() -> dict:
     return out
 
 
-def is_loadable_format(path: Path) -> bool:
-    """Whether there is an index at `path` in the format this version reads (else: build it anew)."""
-    try:
-        return json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8")).get("format") == INDEX_FORMAT
-    except (OSError, ValueError):
-        return False
-
-
-def read_manifest(path: Path) -> dict:
-    if not path.exists():
-        raise QAError(f"no index at {path}: build it with `qa index DOCS_FOLDER --name {path.name}`")
-    try:
-        return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise QAError(f"the index at {path} is unreadable ({exc}): rebuild it with `qa index`") from exc
+__all__ = ["MANIFEST", "NAMES", "SEGMENTS", "Current", "Stored", "damage", "load_current", "write_version"]

@@ -87,29 +87,67 @@ def publish(version: Path, target: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
-def checksums(folder: Path, skip: str) -> dict[str, str]:
-    """SHA-256 of every file under `folder` but `skip` (the manifest that holds them), by relative path."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != skip:
-            digest = hashlib.sha256()
+def digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def file_record(path: Path) -> dict:
+    """What the manifest keeps of a file: its SHA-256 (checked on load), size and time (checked by a change)."""
+    stat = path.stat()
+    return {"sha256": digest(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
             with path.open("rb") as f:
-                for block in iter(lambda f=f: f.read(1 << 20), b""):
-                    digest.update(block)
-            out[path.relative_to(folder).as_posix()] = digest.hexdigest()
-    return out
+                os.fsync(f.fileno())
+        elif path.is_dir():
+            fsync_dir(path)
+
+
+def _files(manifest: dict, manifest_name: str) -> dict | str:
+    expected = manifest.get("files")
+    if not isinstance(expected, dict) or not expected:
+        return f"{manifest_name} lists no checksums"
+    return expected
+
+
+def _extra(folder: Path, expected: dict, manifest_name: str) -> str | None:
+    found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != manifest_name}
+    extra = sorted(found - set(expected))
+    return f"{extra[0]} does not belong to it" if extra else None
 
 
 def damage(folder: Path, manifest: dict, manifest_name: str) -> str | None:
     """What is wrong with the files of the index version at `folder`, or None when each matches its checksum."""
-    expected = manifest.get("files")
-    if not isinstance(expected, dict) or not expected:
-        return f"{manifest_name} lists no checksums"
-    found = checksums(folder, manifest_name)
-    for name, digest in expected.items():
-        if name not in found:
+    expected = _files(manifest, manifest_name)
+    if isinstance(expected, str):
+        return expected
+    for name, record in expected.items():
+        path = folder / name
+        if not path.is_file():
             return f"{name} is missing"
-        if found[name] != digest:
+        if digest(path) != record.get("sha256"):
             return f"{name} has changed since it was written"
-    extra = sorted(set(found) - set(expected))
-    return f"{extra[0]} does not belong to it" if extra else None
+    return _extra(folder, expected, manifest_name)
+
+
+def stat_damage(folder: Path, manifest: dict, manifest_name: str = "manifest.json") -> str | None:
+    """The same check by each file's size and time only: what a change can afford on a large index (a file
+    rewritten since, even to the same size, has another time)."""
+    expected = _files(manifest, manifest_name)
+    if isinstance(expected, str):
+        return expected
+    for name, record in expected.items():
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            return f"{name} is missing"
+        if (stat.st_size, stat.st_mtime_ns) != (record.get("size"), record.get("mtime_ns")):
+            return f"{name} has changed since it was written"
+    return _extra(folder, expected, manifest_name)

@@ -137,6 +137,41 @@ def test_add_and_remove_files_as_a_collection_beside_the_synced_folder(tmp_path,
     assert "no document 'nope.txt' in index 'c': `qa list --index c` shows them" in capsys.readouterr().err
 
 
+def test_a_change_writes_only_its_own_segment_and_merges_when_removed_rows_outweigh_live_ones(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("otters.txt", "bridges.md", "ferries.txt", "reservoirs.txt"):
+        (docs / name).write_text(POOL[name])
+    settings = Settings(index_root=str(tmp_path / "root"))
+    build_index(docs, "c", settings, embedder=embedder)
+    first = tmp_path / "root" / "c" / "segments" / "s000001" / "passages.jsonl"
+    inode = first.stat().st_ino
+    lighthouse = tmp_path / "lighthouse.md"
+    lighthouse.write_text(POOL["lighthouse.md"])
+    add_files([lighthouse], "c", settings, collection="notes", embedder=embedder)
+    index = Index.load(tmp_path / "root" / "c")
+    # The first segment is kept as it was (the same file, linked into the new version), the add is a second.
+    assert [s["id"] for s in index.manifest["segments"]] == ["s000001", "s000002"]
+    assert first.stat().st_ino == inode
+    for name in ("otters.txt", "bridges.md", "ferries.txt"):
+        (docs / name).unlink()
+    build_index(docs, "c", settings, embedder=embedder)  # 3 of the first segment's 4 passages removed
+    merged = Index.load(tmp_path / "root" / "c")
+    assert [s["id"] for s in merged.manifest["segments"]] == ["s000003"]
+    assert set(merged.documents) == {"reservoirs.txt", "notes/lighthouse.md"}
+    fresh = Settings(index_root=str(tmp_path / "fresh"))
+    build_index(docs, "c", fresh, embedder=embedder)
+    add_files([lighthouse], "c", fresh, collection="notes", embedder=embedder)
+    rebuilt = Index.load(tmp_path / "fresh" / "c")
+    assert _snapshot(merged) == _snapshot(rebuilt)
+    assert merged.abbreviations == rebuilt.abbreviations and merged.names == rebuilt.names
+    otters = tmp_path / "otters.txt"
+    otters.write_text(POOL["otters.txt"])
+    add_files([otters], "c", settings, collection="notes", embedder=embedder)  # s000004
+    remove_documents(["notes/otters.txt"], "c", settings, embedder=embedder)  # all of s000004: dropped
+    assert [s["id"] for s in Index.load(tmp_path / "root" / "c").manifest["segments"]] == ["s000003"]
+
+
 def test_adding_uses_the_settings_the_index_was_built_with(tmp_path, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -48,9 +48,9 @@ def test_an_empty_documents_folder_is_an_error(tmp_path, capsys):
 
 def test_an_unreadable_index_is_an_error(seeds_root, tmp_path, capsys):
     shutil.copytree(seeds_root / "seeds", tmp_path / "seeds")
-    (tmp_path / "seeds" / "passages.jsonl").write_text("{broken\n")
+    (tmp_path / "seeds" / "segments" / "s000001" / "passages.jsonl").write_text("{broken\n")
     code, _, err = run_main(capsys, "--index-root", str(tmp_path), "ask", "Who?")
-    assert code == 1 and "index damaged: passages.jsonl" in err and "qa index" in err
+    assert code == 1 and "index damaged: segments/s000001/passages.jsonl" in err and "qa index" in err
 
 
 def test_default_index_names():

@@ -16,9 +16,11 @@ import pytest
 
 from qa.build import build_index
 from qa.errors import QAError
-from qa.index import MANIFEST, VECTORS, Index
+from qa.index import MANIFEST, Index
 from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, Settings
 from tests.conftest import ROOT, SEEDS
+
+SEGMENT = "segments/s000001"  # a fresh build writes one segment
 
 
 def copy_index(seeds_root: Path, tmp_path: Path) -> Path:
@@ -81,8 +83,8 @@ def test_a_missing_or_damaged_index_says_how_to_rebuild(seeds_root, tmp_path):
     with pytest.raises(QAError, match=r"no index at .*qa index"):
         Index.load(tmp_path / "absent")
     path = copy_index(seeds_root, tmp_path)
-    (path / VECTORS).write_bytes(b"not a faiss file")
-    with pytest.raises(QAError, match="index damaged: vectors.faiss.*rebuild"):
+    (path / SEGMENT / "vectors.npy").write_bytes(b"not an array")
+    with pytest.raises(QAError, match=f"index damaged: {SEGMENT}/vectors.npy.*rebuild"):
         Index.load(path)
     (path / MANIFEST).write_text("{broken")
     with pytest.raises(QAError, match="unreadable"):
@@ -203,11 +205,13 @@ def _scramble(path: Path) -> None:
 @pytest.mark.parametrize(
     "damage, file",
     [
-        (_swap_two_lines, "passages.jsonl"),  # once answered wrongly without a word
-        (_scramble, "vectors.faiss"),
-        (lambda p: p.write_bytes(b""), "sentences.npy"),
-        (lambda p: p.write_text(""), "documents.jsonl"),
-        (lambda p: (p / "extra.json").write_text("{}"), "keyword"),  # a foreign keyword folder
+        (_swap_two_lines, f"{SEGMENT}/passages.jsonl"),  # once answered wrongly without a word
+        (_scramble, f"{SEGMENT}/vectors.npy"),
+        (_scramble, f"{SEGMENT}/keyword.npz"),
+        (lambda p: p.write_bytes(b""), f"{SEGMENT}/sentences.npy"),
+        (lambda p: p.write_text(""), f"{SEGMENT}/documents.jsonl"),
+        (lambda p: p.write_text("{}"), "learned.json"),
+        (lambda p: (p / "extra.json").write_text("{}"), "segments"),  # a foreign file among the segments
     ],
 )
 def test_a_damaged_index_is_refused_with_the_file_and_how_to_rebuild(seeds_root, tmp_path, capsys, damage, file):
@@ -227,11 +231,11 @@ def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, em
 
     settings = Settings(index_root=str(tmp_path / "root"))
     build_index(SEEDS, "seeds", settings, embedder=embedder)
-    _swap_two_lines(tmp_path / "root" / "seeds" / "passages.jsonl")
+    _swap_two_lines(tmp_path / "root" / "seeds" / SEGMENT / "passages.jsonl")
     extra = tmp_path / "x.txt"
     extra.write_text("An extra document. It says little.")
-    with pytest.raises(QAError, match="index damaged: passages.jsonl"):
+    with pytest.raises(QAError, match=f"index damaged: {SEGMENT}/passages.jsonl"):
         add_files([extra], "seeds", settings, embedder=embedder)
     report = build_index(SEEDS, "seeds", settings, embedder=embedder)
-    assert len(report.added) == 5 and "index damaged (passages.jsonl" in caplog.text
+    assert len(report.added) == 5 and f"index damaged ({SEGMENT}/passages.jsonl" in caplog.text
     assert len(Index.load(tmp_path / "root" / "seeds").documents) == 5

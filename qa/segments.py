@@ -1,0 +1,148 @@
+"""Segments: the documents one change added, with their passages, vectors and keyword postings.
+
+A segment is written once and never changed. Each version of an index lists its segments in order
+and, per segment, the documents removed from it since (their rows are skipped when it is read), so a
+change writes only what it adds, and keeps the rest by hard links (qa.storage).
+
+    segments/<id>/documents.jsonl   one Document a line (cleaned text, for citations and re-reading)
+    segments/<id>/passages.jsonl    one Passage a line; sentence rows count from the segment's first
+    segments/<id>/vectors.npy       float32 passage vectors (normalised), row i = passage line i
+    segments/<id>/sentences.npy     float16 vectors of every sentence, for picking answer sentences
+    segments/<id>/keyword.npz       the BM25 postings of the passages' indexed text (qa.keyword)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from qa.keyword import FILE as KEYWORD
+from qa.keyword import Postings
+from qa.passages import indexed_text
+from qa.records import Document, Passage
+
+DOCUMENTS, PASSAGES, VECTORS, SENTENCES = "documents.jsonl", "passages.jsonl", "vectors.npy", "sentences.npy"
+
+
+@dataclass
+class Stored:
+    """One document with its passages (sentence rows counted from 0 within it) and, once embedded, vectors."""
+
+    document: Document
+    passages: list[Passage]
+    vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    sentence_texts: list[str] | None = None  # only for a document still to embed
+    indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, list[int]]:
+    """Write `parts` as a segment in `folder`; returns each document's [byte offset, length] in
+    documents.jsonl, so one document can be read back without reading the others."""
+    folder.mkdir(parents=True)
+    passages, offset = [], 0
+    for part in parts:  # sentence rows become rows of the segment
+        passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
+        offset += len(part.sentence_vectors)
+    titles = {part.document.id: part.document.title for part in parts}
+    empty = np.zeros((0, dim), np.float32)
+    np.save(folder / VECTORS, np.concatenate([empty, *(part.vectors for part in parts)]).astype(np.float32))
+    np.save(folder / SENTENCES, np.concatenate([empty, *(part.sentence_vectors for part in parts)]).astype(np.float16))
+    Postings.build(indexed_text(p, titles[p.doc_id]) for p in passages).save(folder / KEYWORD)
+    with (folder / PASSAGES).open("w", encoding="utf-8") as f:
+        for p in passages:
+            f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+    at = {}
+    with (folder / DOCUMENTS).open("wb") as f:
+        for part in parts:
+            line = (json.dumps(part.document.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+            at[part.document.id] = [f.tell(), len(line)]
+            f.write(line)
+    return at
+
+
+def read_documents(folder: Path, at: Iterable[list[int]]) -> list[Document]:
+    """The documents at these [offset, length] places of a segment's documents.jsonl."""
+    out = []
+    with (folder / DOCUMENTS).open("rb") as f:
+        for offset, length in at:
+            f.seek(offset)
+            out.append(Document.from_dict(json.loads(f.read(length))))
+    return out
+
+
+@dataclass
+class Segment:
+    """A segment as read for a version: its live documents and passages (the removed ones skipped)."""
+
+    documents: list[Document]
+    passages: list[Passage]  # live, sentence rows counted from the segment's first sentence
+    vectors: np.ndarray  # of the live passages
+    sentences: np.ndarray  # every sentence vector of the segment (memory-mapped)
+    postings: Postings
+    live: np.ndarray  # bool per passage line: its document is still in the index
+
+
+def read_segment(folder: Path, removed: set[str]) -> Segment:
+    with (folder / DOCUMENTS).open(encoding="utf-8") as f:
+        documents = [Document.from_dict(json.loads(line)) for line in f if line.strip()]
+    with (folder / PASSAGES).open(encoding="utf-8") as f:
+        passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
+    live = np.array([p.doc_id not in removed for p in passages], dtype=bool)
+    vectors = np.load(folder / VECTORS)
+    return Segment(
+        documents=[d for d in documents if d.id not in removed],
+        passages=[p for p, keep in zip(passages, live, strict=True) if keep],
+        vectors=vectors[live] if not live.all() else vectors,
+        sentences=np.load(folder / SENTENCES, mmap_mode="r"),
+        postings=Postings.load(folder / KEYWORD),
+        live=live,
+    )
+
+
+def segment_parts(segment: Segment, entries: dict[str, dict]) -> list[Stored]:
+    """A segment's live documents as parts, to be written again (when segments are merged)."""
+    by_doc: dict[str, list[int]] = {}
+    for i, p in enumerate(segment.passages):
+        by_doc.setdefault(p.doc_id, []).append(i)
+    parts = []
+    for doc in segment.documents:
+        rows = by_doc.get(doc.id, [])
+        passages = [segment.passages[i] for i in rows]
+        first = min(p.sentence_row for p in passages)
+        last = max(p.sentence_row + len(p.sentences) for p in passages)
+        parts.append(
+            Stored(
+                document=doc,
+                passages=[replace(p, sentence_row=p.sentence_row - first) for p in passages],
+                vectors=segment.vectors[rows],
+                sentence_vectors=np.asarray(segment.sentences[first:last], np.float32),
+                indexed_at=entries.get(doc.id, {}).get("indexed_at", ""),
+            )
+        )
+    return parts
+
+
+class Stacked:
+    """The sentence vectors of several segments read as one array of rows (slices within a segment)."""
+
+    def __init__(self, arrays: list[np.ndarray], dim: int):
+        self.arrays = arrays
+        self.starts = np.cumsum([0, *(len(a) for a in arrays)])
+        self.shape = (int(self.starts[-1]), dim)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop = rows.start or 0, rows.stop if rows.stop is not None else self.shape[0]
+        i = int(np.searchsorted(self.starts, start, side="right")) - 1
+        base = int(self.starts[i])
+        if stop > self.starts[i + 1]:
+            raise IndexError(f"rows {start}:{stop} cross a segment")  # a passage's sentences never do
+        return self.arrays[i][start - base : stop - base]
