@@ -61,7 +61,7 @@ class QAApp:
     # -- handlers --------------------------------------------------------------------------------
 
     def document_choices(self) -> list[tuple[str, str]]:
-        return [(f"{doc.title} ({doc.id})", doc.id) for doc in self.index.documents.values()]
+        return [(f"{e['title']} ({doc_id})", doc_id) for doc_id, e in self.index.manifest["documents"].items()]
 
     def ask(self, question: str, earlier: list[str], k: int, only: list[str] | None, mode: str) -> tuple[Answer, str]:
         """The answer to `question` in this conversation, and the text that was searched."""
@@ -179,7 +179,8 @@ class QAApp:
 
     def upload_choices(self) -> list[tuple[str, str]]:
         """The user's own documents (the uploads collection): only these can be removed from the app."""
-        return [(f"{d.title} ({d.id})", d.id) for d in self.index.documents.values() if d.collection == UPLOADS]
+        entries = self.index.manifest["documents"].items()
+        return [(f"{e['title']} ({doc_id})", doc_id) for doc_id, e in entries if e["collection"] == UPLOADS]
 
     def remove_uploads(self, doc_ids: list[str] | None):
         """Remove some of the user's own documents from the index and from the uploads folder."""

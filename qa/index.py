@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
-from qa.keyword import KeywordIndex
+from qa.keyword import FILE as KEYWORD
+from qa.keyword import KeywordIndex, Postings
 from qa.records import Document, Hit, Passage
-from qa.segments import Stacked, read_segment
+from qa.segments import SENTENCES, VECTORS, DocumentRecords, PassageRows, Stacked
 from qa.settings import INDEX_FORMAT, Settings
 from qa.storage import MANIFEST, NAMES, SEGMENTS, read_manifest
 from qa.versions import damage
@@ -34,31 +34,27 @@ class Index:
         path: Path,
         manifest: dict,
         faiss_index,
-        sentence_vectors: np.ndarray,
+        sentence_vectors,
         keyword: KeywordIndex,
-        passages: list[Passage],
-        docs: list[Document],
+        passages: Sequence[Passage],
+        documents: Mapping[str, Document],
         embedder: Embedder,
-        names: frozenset[str] = frozenset(),
+        names: frozenset[str],
+        rows: dict[str, range],
     ):
         self.path = path
         self.manifest = manifest
         self.faiss = faiss_index
         self.sentence_vectors = sentence_vectors
         self.keyword = keyword
-        self.passages = passages
-        self.documents = {d.id: d for d in docs}
+        self.passages = passages  # by row; read from disk when asked for (qa.segments.PassageRows)
+        self.documents = documents  # by id; likewise
         self.embedder = embedder
         self.abbreviations: dict[str, str] = manifest.get("abbreviations", {})
         self.names = names  # proper names learned from the documents (qa.names)
         self.version = os.path.realpath(path)  # the version folder read: a writer publishes a new one
         # A document's passages are consecutive rows: filters take ranges, never a scan per question.
-        self._rows: dict[str, range] = {}
-        start = 0
-        for row in range(1, len(passages) + 1):
-            if row == len(passages) or passages[row].doc_id != passages[start].doc_id:
-                self._rows[passages[start].doc_id] = range(start, row)
-                start = row
+        self._rows = rows
 
     def rows_for(self, doc_ids: Iterable[str]) -> np.ndarray:
         """The rows of the passages of these documents (unknown ids have none)."""
@@ -68,8 +64,8 @@ class Index:
     def collections(self) -> dict[str, list[str]]:
         """Each collection's document ids, in index order."""
         out: dict[str, list[str]] = {}
-        for doc in self.documents.values():
-            out.setdefault(doc.collection, []).append(doc.id)
+        for doc_id, entry in self.manifest["documents"].items():
+            out.setdefault(entry["collection"], []).append(doc_id)
         return out
 
     def refreshed(self) -> Index:
@@ -116,45 +112,44 @@ class Index:
         if wrong is not None:
             raise QAError(f"index damaged: {wrong}; {rebuild}")
         try:
-            passages, docs, vectors, sentence_arrays, postings = [], [], [], [], []
-            sentence_base = 0
-            for entry in manifest["segments"]:
-                segment = read_segment(version / SEGMENTS / entry["id"], set(entry["removed"]))
+            folders = [version / SEGMENTS / entry["id"] for entry in manifest["segments"]]
+            locals_, postings, vectors, sentence_arrays, bases, rows = [], [], [], [], [], {}
+            at = 0
+            live = _live_documents(manifest)
+            for entry, folder in zip(manifest["segments"], folders, strict=True):
+                mine = live.get(entry["id"], [])  # (doc_id, first line, lines) of its live documents, in order
+                local = np.concatenate([np.empty(0, np.int64), *(np.arange(a, a + n) for _, a, n in mine)])
                 # The segment's rows follow the rows before it; removed passages have none.
-                where = np.full(len(segment.live), -1, dtype=np.int64)
-                where[segment.live] = np.arange(len(passages), len(passages) + len(segment.passages))
-                postings.append((segment.postings, where))
-                passages += (
-                    [replace(p, sentence_row=p.sentence_row + sentence_base) for p in segment.passages]
-                    if sentence_base else segment.passages
-                )  # fmt: skip
-                docs += segment.documents
-                vectors.append(segment.vectors)
-                sentence_arrays.append(segment.sentences)
-                sentence_base += len(segment.sentences)
+                where = np.full(entry["passages"], -1, dtype=np.int64)
+                where[local] = np.arange(at, at + len(local))
+                rows.update({doc_id: range(int(where[a]), int(where[a]) + n) for doc_id, a, n in mine})
+                postings.append((Postings.load(folder / KEYWORD), where))
+                vectors.append(np.asarray(np.load(folder / VECTORS, mmap_mode="r")[local], dtype=np.float32))
+                bases.append(sum(len(s) for s in sentence_arrays))
+                sentence_arrays.append(np.load(folder / SENTENCES, mmap_mode="r"))
+                locals_.append(local)
+                at += len(local)
             faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
-            if passages:
-                faiss_index.add_with_ids(np.concatenate(vectors), np.arange(len(passages), dtype=np.int64))
-            keyword = KeywordIndex.merge(postings, len(passages))
+            if at:
+                faiss_index.add_with_ids(np.concatenate(vectors), np.arange(at, dtype=np.int64))
+            del vectors  # FAISS holds its own copy
+            keyword = KeywordIndex.merge(postings, at)
             sentence_vectors = Stacked(sentence_arrays, embedder.dim)
+            passages = PassageRows(folders, locals_, bases)
+            by_id = {entry["id"]: folder for entry, folder in zip(manifest["segments"], folders, strict=True)}
+            documents = DocumentRecords(manifest["documents"], by_id)
             names = frozenset(json.loads((version / NAMES).read_text(encoding="utf-8")))
-        except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
+        except (OSError, RuntimeError, ValueError, TypeError, KeyError, IndexError) as exc:
             raise QAError(f"the index at {path} is unreadable ({exc}): {rebuild}") from exc
         sentences = manifest.get("counts", {}).get("sentences")
-        if (
-            len(passages) != manifest.get("counts", {}).get("passages")
-            or any(v.shape[1] != embedder.dim for v in vectors)
-            or sentence_vectors.shape != (sentences, embedder.dim)
-        ):
-            raise QAError(
-                f"the index at {path} is inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages): {rebuild}"
-            )
-        index = cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, docs, embedder, names)
+        if at != manifest.get("counts", {}).get("passages") or sentence_vectors.shape != (sentences, embedder.dim):
+            raise QAError(f"the index at {path} is inconsistent ({at} passages, {sentences} sentences): {rebuild}")
+        index = cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, documents, embedder, names, rows)
         index.version = str(version)
         return index
 
     def title(self, doc_id: str) -> str:
-        return self.documents[doc_id].title
+        return self.manifest["documents"][doc_id]["title"]
 
     def search(
         self,
@@ -173,3 +168,14 @@ class Index:
         from qa.search import search
 
         return search(self, question, k, mode or settings.mode, doc_ids, settings, query, focus)
+
+
+def _live_documents(manifest: dict) -> dict[str, list[tuple[str, int, int]]]:
+    """Per segment, its documents still in the index: (id, first passage line, passage lines), in order."""
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for doc_id, entry in manifest["documents"].items():
+        out.setdefault(entry["segment"], []).append((doc_id, entry["first"], entry["passages"]))
+    for docs in out.values():
+        docs.sort(key=lambda d: d[1])
+    return out
+

@@ -6,6 +6,7 @@ change writes only what it adds, and keeps the rest by hard links (qa.storage).
 
     segments/<id>/documents.jsonl   one Document a line (cleaned text, for citations and re-reading)
     segments/<id>/passages.jsonl    one Passage a line; sentence rows count from the segment's first
+    segments/<id>/offsets.npy       where each line of passages.jsonl starts (and the file's end)
     segments/<id>/vectors.npy       float32 passage vectors (normalised), row i = passage line i
     segments/<id>/sentences.npy     float16 vectors of every sentence, for picking answer sentences
     segments/<id>/keyword.npz       the BM25 postings of the passages' indexed text (qa.keyword)
@@ -14,9 +15,12 @@ change writes only what it adds, and keeps the rest by hard links (qa.storage).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import os
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,7 @@ from qa.passages import indexed_text
 from qa.records import Document, Passage
 
 DOCUMENTS, PASSAGES, VECTORS, SENTENCES = "documents.jsonl", "passages.jsonl", "vectors.npy", "sentences.npy"
+OFFSETS = "offsets.npy"
 
 
 @dataclass
@@ -41,12 +46,13 @@ class Stored:
     indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, list[int]]:
-    """Write `parts` as a segment in `folder`; returns each document's [byte offset, length] in
-    documents.jsonl, so one document can be read back without reading the others."""
+def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, dict]:
+    """Write `parts` as a segment in `folder`; returns where each document is: its [byte offset, length] in
+    documents.jsonl and its first passage line, so one document or passage is read without the others."""
     folder.mkdir(parents=True)
-    passages, offset = [], 0
+    passages, offset, first = [], 0, {}
     for part in parts:  # sentence rows become rows of the segment
+        first[part.document.id] = len(passages)
         passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
         offset += len(part.sentence_vectors)
     titles = {part.document.id: part.document.title for part in parts}
@@ -54,16 +60,20 @@ def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, list
     np.save(folder / VECTORS, np.concatenate([empty, *(part.vectors for part in parts)]).astype(np.float32))
     np.save(folder / SENTENCES, np.concatenate([empty, *(part.sentence_vectors for part in parts)]).astype(np.float16))
     Postings.build(indexed_text(p, titles[p.doc_id]) for p in passages).save(folder / KEYWORD)
-    with (folder / PASSAGES).open("w", encoding="utf-8") as f:
+    starts = []
+    with (folder / PASSAGES).open("wb") as f:
         for p in passages:
-            f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-    at = {}
+            starts.append(f.tell())
+            f.write((json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+        starts.append(f.tell())
+    np.save(folder / OFFSETS, np.array(starts, dtype=np.int64))
+    where = {}
     with (folder / DOCUMENTS).open("wb") as f:
         for part in parts:
             line = (json.dumps(part.document.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
-            at[part.document.id] = [f.tell(), len(line)]
+            where[part.document.id] = {"at": [f.tell(), len(line)], "first": first[part.document.id]}
             f.write(line)
-    return at
+    return where
 
 
 def read_documents(folder: Path, at: Iterable[list[int]]) -> list[Document]:
@@ -146,3 +156,73 @@ class Stacked:
         if stop > self.starts[i + 1]:
             raise IndexError(f"rows {start}:{stop} cross a segment")  # a passage's sentences never do
         return self.arrays[i][start - base : stop - base]
+
+
+class Lines:
+    """Lines of a segment's JSON-lines file, read when asked for (os.pread on a descriptor held open, so a
+    version folder replaced meanwhile is still read whole)."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDONLY)
+        self._close = weakref.finalize(self, os.close, self.fd)
+
+    def read(self, offset: int, length: int) -> dict:
+        return json.loads(os.pread(self.fd, length, offset))
+
+
+class PassageRows(Sequence):
+    """The index's passages by row, read from their segments when asked for: an index of a million
+    passages does not hold a million records. Recently read ones are kept."""
+
+    def __init__(self, folders: list[Path], rows: list[np.ndarray], sentence_bases: list[int]):
+        self.lines = [Lines(f / PASSAGES) for f in folders]
+        self.offsets = [np.load(f / OFFSETS) for f in folders]
+        self.bases = sentence_bases
+        self.segment = np.repeat(np.arange(len(rows), dtype=np.int32), [len(r) for r in rows])
+        self.local = np.concatenate([np.empty(0, np.int64), *rows]).astype(np.int64)
+        self.get = lru_cache(maxsize=1 << 14)(self._read)
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self.get(r) for r in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self.get(int(row) % len(self))
+
+    def _read(self, row: int) -> Passage:
+        s, line = int(self.segment[row]), int(self.local[row])
+        a, b = self.offsets[s][line], self.offsets[s][line + 1]
+        p = Passage.from_dict(self.lines[s].read(int(a), int(b - a)))
+        # Sentence rows count from the segment's first; the index's count across segments.
+        return replace(p, sentence_row=p.sentence_row + self.bases[s]) if self.bases[s] else p
+
+
+class DocumentRecords(Mapping):
+    """The index's documents by id, read from their segments when asked for (their text is the bulk of
+    an index); the manifest's entries say where each is. Recently read ones are kept."""
+
+    def __init__(self, entries: dict[str, dict], folders: dict[str, Path]):
+        self.entries = entries
+        self.lines = {sid: Lines(folder / DOCUMENTS) for sid, folder in folders.items()}
+        self.get_record = lru_cache(maxsize=64)(self._read)
+
+    def __getitem__(self, doc_id: str) -> Document:
+        if doc_id not in self.entries:
+            raise KeyError(doc_id)
+        return self.get_record(doc_id)
+
+    def _read(self, doc_id: str) -> Document:
+        entry = self.entries[doc_id]
+        return Document.from_dict(self.lines[entry["segment"]].read(*entry["at"]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self.entries

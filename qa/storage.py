@@ -182,7 +182,7 @@ def write_version(
         if parts:
             number = old.get("next_segment", 1)
             sid = f"s{number:06d}"
-            at = write_segment(version / SEGMENTS / sid, parts, embedder.dim)
+            where = write_segment(version / SEGMENTS / sid, parts, embedder.dim)
             count = sum(len(p.passages) for p in parts)
             sentences = sum(len(p.sentence_vectors) for p in parts)
             segments.append({"id": sid, "passages": count, "live": count, "sentences": sentences, "removed": []})
@@ -191,7 +191,7 @@ def write_version(
                 entries[d.id] = {
                     "sha256": d.sha256, "title": d.title, "collection": d.collection,
                     "passages": len(part.passages), "pages": len(d.pages) or None,
-                    "indexed_at": part.indexed_at, "segment": sid, "at": at[d.id],
+                    "indexed_at": part.indexed_at, "segment": sid, **where[d.id],
                 }  # fmt: skip
         if reuse:
             learned = Learned.load(base.version)
