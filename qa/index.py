@@ -21,6 +21,7 @@ from qa.records import Document, Hit, Passage
 from qa.segments import SENTENCES, VECTORS, DocumentRecords, PassageRows, Stacked
 from qa.settings import INDEX_FORMAT, Settings
 from qa.storage import MANIFEST, NAMES, SEGMENTS, read_manifest
+from qa.vectors import Vectors, open_part
 from qa.versions import damage
 
 __all__ = ["Index", "MANIFEST"]
@@ -33,7 +34,7 @@ class Index:
         self,
         path: Path,
         manifest: dict,
-        faiss_index,
+        vectors: Vectors,
         sentence_vectors,
         keyword: KeywordIndex,
         passages: Sequence[Passage],
@@ -44,7 +45,7 @@ class Index:
     ):
         self.path = path
         self.manifest = manifest
-        self.faiss = faiss_index
+        self.vectors = vectors  # dense search over every segment (qa.vectors)
         self.sentence_vectors = sentence_vectors
         self.keyword = keyword
         self.passages = passages  # by row; read from disk when asked for (qa.segments.PassageRows)
@@ -113,7 +114,7 @@ class Index:
             raise QAError(f"index damaged: {wrong}; {rebuild}")
         try:
             folders = [version / SEGMENTS / entry["id"] for entry in manifest["segments"]]
-            locals_, postings, vectors, sentence_arrays, bases, rows = [], [], [], [], [], {}
+            locals_, postings, parts, sentence_arrays, bases, rows = [], [], [], [], [], {}
             at = 0
             live = _live_documents(manifest)
             for entry, folder in zip(manifest["segments"], folders, strict=True):
@@ -124,18 +125,15 @@ class Index:
                 where[local] = np.arange(at, at + len(local))
                 rows.update({doc_id: range(int(where[a]), int(where[a]) + n) for doc_id, a, n in mine})
                 postings.append((Postings.load(folder / KEYWORD), where))
-                vectors.append(np.asarray(np.load(folder / VECTORS, mmap_mode="r")[local], dtype=np.float32))
+                parts.append(open_part(folder, np.load(folder / VECTORS, mmap_mode="r"), where))
                 bases.append(sum(len(s) for s in sentence_arrays))
                 sentence_arrays.append(np.load(folder / SENTENCES, mmap_mode="r"))
                 locals_.append(local)
                 at += len(local)
-            faiss_index = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
-            if at:
-                faiss_index.add_with_ids(np.concatenate(vectors), np.arange(at, dtype=np.int64))
-            del vectors  # FAISS holds its own copy
             keyword = KeywordIndex.merge(postings, at)
             sentence_vectors = Stacked(sentence_arrays, embedder.dim)
             passages = PassageRows(folders, locals_, bases)
+            vectors = Vectors(parts, passages.segment, passages.local)
             by_id = {entry["id"]: folder for entry, folder in zip(manifest["segments"], folders, strict=True)}
             documents = DocumentRecords(manifest["documents"], by_id)
             names = frozenset(json.loads((version / NAMES).read_text(encoding="utf-8")))
@@ -144,7 +142,7 @@ class Index:
         sentences = manifest.get("counts", {}).get("sentences")
         if at != manifest.get("counts", {}).get("passages") or sentence_vectors.shape != (sentences, embedder.dim):
             raise QAError(f"the index at {path} is inconsistent ({at} passages, {sentences} sentences): {rebuild}")
-        index = cls(path, manifest, faiss_index, sentence_vectors, keyword, passages, documents, embedder, names, rows)
+        index = cls(path, manifest, vectors, sentence_vectors, keyword, passages, documents, embedder, names, rows)
         index.version = str(version)
         return index
 

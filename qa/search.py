@@ -31,18 +31,11 @@ def fuse(dense: dict[int, float], keyword: dict[int, float], weight: float) -> d
 
 
 def _cosines(index: Index, query: np.ndarray, rows: list[int]) -> dict[int, float]:
-    if not rows:
-        return {}
-    vectors = index.faiss.reconstruct_batch(np.array(rows, dtype=np.int64))
-    return dict(zip(rows, (vectors @ query).tolist(), strict=True))
+    return index.vectors.cosines(query, rows)
 
 
-def _dense_top(index: Index, query: np.ndarray, k: int, rows: np.ndarray | None) -> dict[int, float]:
-    import faiss
-
-    params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
-    scores, ids = index.faiss.search(query[None, :], min(k, index.faiss.ntotal), params=params)
-    return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+def _dense_top(index: Index, query: np.ndarray, k: int, rows: np.ndarray | None, probes: int) -> dict[int, float]:
+    return index.vectors.search(query, k, rows, probes)
 
 
 def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -> dict[int, float]:
@@ -54,7 +47,7 @@ def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -
 
 
 def dense(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
-    top = _dense_top(index, query, n, rows)
+    top = _dense_top(index, query, n, rows, settings.approximate_probes)
     return [(row, cos, cos) for row, cos in top.items()]
 
 
@@ -67,7 +60,7 @@ def keyword(index: Index, question: str, query: np.ndarray, n: int, rows, settin
 
 
 def hybrid(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
-    dense_top = _dense_top(index, query, n, rows)
+    dense_top = _dense_top(index, query, n, rows, settings.approximate_probes)
     keyword_top = _keyword_top(index, question, n, rows)
     cosines = {**dense_top, **_cosines(index, query, [r for r in keyword_top if r not in dense_top])}
     fused = fuse(cosines, keyword_top, settings.keyword_weight)

@@ -10,6 +10,7 @@ change writes only what it adds, and keeps the rest by hard links (qa.storage).
     segments/<id>/vectors.npy       float32 passage vectors (normalised), row i = passage line i
     segments/<id>/sentences.npy     float16 vectors of every sentence, for picking answer sentences
     segments/<id>/keyword.npz       the BM25 postings of the passages' indexed text (qa.keyword)
+    segments/<id>/vectors.ivf       in a large segment only: an approximate vector index (qa.vectors)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from qa.keyword import FILE as KEYWORD
 from qa.keyword import Postings
 from qa.passages import indexed_text
 from qa.records import Document, Passage
+from qa.vectors import IVF, write_approximate
 
 DOCUMENTS, PASSAGES, VECTORS, SENTENCES = "documents.jsonl", "passages.jsonl", "vectors.npy", "sentences.npy"
 OFFSETS = "offsets.npy"
@@ -46,7 +48,7 @@ class Stored:
     indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, dict]:
+def write_segment(folder: Path, parts: list[Stored], dim: int, approximate_from: int) -> dict[str, dict]:
     """Write `parts` as a segment in `folder`; returns where each document is: its [byte offset, length] in
     documents.jsonl and its first passage line, so one document or passage is read without the others."""
     folder.mkdir(parents=True)
@@ -57,7 +59,11 @@ def write_segment(folder: Path, parts: list[Stored], dim: int) -> dict[str, dict
         offset += len(part.sentence_vectors)
     titles = {part.document.id: part.document.title for part in parts}
     empty = np.zeros((0, dim), np.float32)
-    np.save(folder / VECTORS, np.concatenate([empty, *(part.vectors for part in parts)]).astype(np.float32))
+    vectors = np.concatenate([empty, *(part.vectors for part in parts)]).astype(np.float32)
+    np.save(folder / VECTORS, vectors)
+    if len(vectors) >= approximate_from:
+        write_approximate(vectors, folder / IVF)
+    del vectors
     np.save(folder / SENTENCES, np.concatenate([empty, *(part.sentence_vectors for part in parts)]).astype(np.float16))
     Postings.build(indexed_text(p, titles[p.doc_id]) for p in passages).save(folder / KEYWORD)
     starts = []

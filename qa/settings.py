@@ -26,6 +26,9 @@ class Settings:
     model: str = BUNDLED_MODEL  # the bundled model, or any sentence-transformers name or path
     passage_tokens: int = 176  # target passage length in the model's word pieces (window: 256)
     overlap_sentences: int = 1  # sentences repeated at the start of the next passage
+    # A segment of this many passages or more gets an approximate (IVF) vector index (qa.vectors).
+    approximate_from: int = 200_000
+    approximate_probes: int = 32  # inverted lists a question scans in such a segment
     batch_size: int = 32
     k: int = 5
     mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
@@ -41,7 +44,7 @@ class Settings:
     uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here
 
     # Fields that change what is stored in an index; the others only change how it is queried.
-    INDEX_FIELDS = ("model", "passage_tokens", "overlap_sentences")
+    INDEX_FIELDS = ("model", "passage_tokens", "overlap_sentences", "approximate_from")
 
     def index_params(self) -> dict:
         return {name: getattr(self, name) for name in self.INDEX_FIELDS}

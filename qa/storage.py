@@ -182,7 +182,7 @@ def write_version(
         if parts:
             number = old.get("next_segment", 1)
             sid = f"s{number:06d}"
-            where = write_segment(version / SEGMENTS / sid, parts, embedder.dim)
+            where = write_segment(version / SEGMENTS / sid, parts, embedder.dim, settings.approximate_from)
             count = sum(len(p.passages) for p in parts)
             sentences = sum(len(p.sentence_vectors) for p in parts)
             segments.append({"id": sid, "passages": count, "live": count, "sentences": sentences, "removed": []})

@@ -76,7 +76,7 @@ def test_sync_after_any_changes_equals_a_rebuild(tmp_path_factory, embedder, ste
     rows_a = {(p.doc_id, p.start): i for i, p in enumerate(a.passages)}
     rows_b = [rows_a[(p.doc_id, p.start)] for p in b.passages]
     np.testing.assert_allclose(
-        a.faiss.reconstruct_batch(np.array(rows_b)), b.faiss.reconstruct_n(0, b.faiss.ntotal), atol=1e-5
+        a.vectors.reconstruct(rows_b), b.vectors.reconstruct(range(b.vectors.ntotal)), atol=1e-5
     )
     ids = [p.id for p in a.passages]
     assert len(set(ids)) == len(ids) and max(ids) < a.manifest["next_passage_id"]
@@ -252,7 +252,7 @@ def test_a_change_killed_halfway_leaves_the_index_before_or_after_it(tmp_path, e
         proc.wait()
     after = Index.load(root / "seeds")
     counts = after.manifest["counts"]
-    assert counts["passages"] == len(after.passages) == after.faiss.ntotal == after.keyword.size
+    assert counts["passages"] == len(after.passages) == after.vectors.ntotal == after.keyword.size
     documents = set(after.documents)
     grown = set(before.documents) | {"more/big.txt"}
     shrunk = set(before.documents) - {"uploads/big.txt"}
@@ -260,3 +260,27 @@ def test_a_change_killed_halfway_leaves_the_index_before_or_after_it(tmp_path, e
     # The next change clears what the killed one left, and works.
     build_index(SEEDS, "seeds", settings, embedder=embedder)
     assert len([p for p in root.glob(".seeds.*") if p.is_dir()]) == 1
+
+
+def test_a_large_segment_is_searched_through_an_approximate_index_that_keeps_removed_rows_out(tmp_path, embedder):
+    """approximate_from set low so the seeds' segment gets an IVF index: scanning every list, it ranks as
+    exact search does; removed documents never come back; a filter still holds."""
+    approximate = Settings(index_root=str(tmp_path / "ivf"), approximate_from=10)
+    exact = Settings(index_root=str(tmp_path / "flat"))
+    build_index(SEEDS, "seeds", approximate, embedder=embedder)
+    build_index(SEEDS, "seeds", exact, embedder=embedder)
+    assert (tmp_path / "ivf" / "seeds" / "segments" / "s000001" / "vectors.ivf").exists()
+    assert not (tmp_path / "flat" / "seeds" / "segments" / "s000001" / "vectors.ivf").exists()
+    every = Settings(approximate_probes=10_000, mode="dense")
+    for question in ["Who is the PCC for Cheshire?", "TITAN prison sentences", "How are ROCUs funded?"]:
+        a = Index.load(tmp_path / "ivf" / "seeds").search(question, k=5, settings=every)
+        b = Index.load(tmp_path / "flat" / "seeds").search(question, k=5, settings=every)
+        assert [(h.passage.doc_id, h.passage.start) for h in a] == [(h.passage.doc_id, h.passage.start) for h in b]
+    cheshire = "002_59c356561a19db13.txt"
+    remove_documents([cheshire], "seeds", approximate, embedder=embedder)
+    index = Index.load(tmp_path / "ivf" / "seeds")
+    assert index.manifest["segments"][0]["removed"] == [cheshire]  # a tombstone in the IVF segment
+    hits = index.search("Who is the PCC for Cheshire?", k=10, settings=every)
+    assert hits and cheshire not in {h.passage.doc_id for h in hits}
+    only = "001_3f8c2f727cca616f.txt"
+    assert {h.passage.doc_id for h in index.search("crime", k=5, doc_ids=[only], settings=every)} == {only}

@@ -40,7 +40,7 @@ def test_round_trip_keeps_passages_documents_and_manifest(seeds_root, seeds_inde
     assert manifest["model"] == BUNDLED_MODEL and manifest["weights_sha256"] == BUNDLED_SHA256
     assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == Settings().passage_tokens
     assert manifest["counts"]["documents"] == 5 == len(seeds_index.documents)
-    assert manifest["counts"]["passages"] == len(seeds_index.passages) == seeds_index.faiss.ntotal
+    assert manifest["counts"]["passages"] == len(seeds_index.passages) == seeds_index.vectors.ntotal
     assert set(manifest["documents"]) == {p.name for p in SEEDS.iterdir()}
     for p in seeds_index.passages:
         assert seeds_index.documents[p.doc_id].text[p.start : p.end] == p.text
@@ -179,7 +179,7 @@ def test_a_rebuild_embeds_only_new_and_changed_documents(tmp_path, embedder):
     new_rows = [i for i, p in enumerate(after.passages) if p.doc_id == kept]
     assert [before.passages[i].text for i in old_rows] == [after.passages[i].text for i in new_rows]
     np.testing.assert_allclose(
-        before.faiss.reconstruct_batch(np.array(old_rows)), after.faiss.reconstruct_batch(np.array(new_rows))
+        before.vectors.reconstruct(old_rows), after.vectors.reconstruct(new_rows)
     )
     # Every passage still finds its own sentences' vectors: picking answers works across the seam.
     for p in after.passages:
