@@ -197,16 +197,26 @@ def _change(
         # The index's order: documents as they were, then the changed and new ones.
         redo = [*current.documents(again), *(fresh[d] for d in fresh)]
         new_parts, next_id = _split(redo, embedder, settings, current.next_id)
-        encode_started = time.perf_counter()
-        _embed(new_parts, embedder, show_progress)
-        encode_seconds = time.perf_counter() - encode_started
+        encoding = [0.0]
+        progress = tqdm(total=sum(len(p.passages) for p in new_parts), desc="embedding", unit="passage",
+                        disable=not show_progress)  # fmt: skip
+
+        def embed(batch: list[Stored]) -> None:
+            started = time.perf_counter()
+            _embed(batch, embedder, False)
+            encoding[0] += time.perf_counter() - started
+            progress.update(sum(len(p.passages) for p in batch))
+
         collections = dict(manifest.get("collections", {}))
         collections.setdefault(collection, {})
         if source is not None:
             collections[collection] = {"source": source}
+        replaced = gone | {d for d in fresh if d in entries}
         written = write_version(
-            root, name, current, new_parts, gone, embedder, settings, next_id, collections, len(skipped)
+            root, name, current, new_parts, replaced, embedder, settings, next_id, collections, len(skipped), embed
         )
+        progress.close()
+        encode_seconds = encoding[0]
     seconds = time.perf_counter() - started
     return BuildReport(str(root / name), written.documents, written.passages, seconds=seconds,
                        encode_seconds=encode_seconds, **report)  # fmt: skip

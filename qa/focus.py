@@ -87,7 +87,7 @@ def question_focus(question: str, keyword: KeywordIndex, abbreviations: dict[str
             for other in spelled[1:]:
                 every = np.intersect1d(every, other)
             holding = np.union1d(holding, every)
-        rows.append(np.sort(holding))
+        rows.append(holding)  # sorted: the postings are
     idf = np.array([keyword.idf(len(r)) for r in rows], dtype=np.float32)
     spelled = tuple(tuple(expansions.get(t, ())) for t in unique)
     return Focus(tuple(unique), idf / idf.sum(), tuple(rows), spelled)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -22,9 +23,13 @@ from qa.segments import SENTENCES, VECTORS, DocumentRecords, PassageRows, Stacke
 from qa.settings import INDEX_FORMAT, Settings
 from qa.storage import MANIFEST, NAMES, SEGMENTS, read_manifest
 from qa.vectors import Vectors, open_part
-from qa.versions import damage
+from qa.versions import damage, stat_damage
 
 __all__ = ["Index", "MANIFEST"]
+
+# An index up to this size (all its files) has every checksum checked before it opens: 0.3 s here.
+# A larger one is checked by size and time first, and by checksum in the background (Index.check).
+VERIFY_BEFORE_OPENING = 512 * 1024 * 1024
 
 
 class Index:
@@ -56,6 +61,9 @@ class Index:
         self.version = os.path.realpath(path)  # the version folder read: a writer publishes a new one
         # A document's passages are consecutive rows: filters take ranges, never a scan per question.
         self._rows = rows
+        self.damaged: str | None = None  # set when the files' checksums are found wrong (`check`)
+        self.verified = threading.Event()  # set once every checksum has been checked
+        self.rebuild = "rebuild it with `qa index`"
 
     def rows_for(self, doc_ids: Iterable[str]) -> np.ndarray:
         """The rows of the passages of these documents (unknown ids have none)."""
@@ -109,7 +117,12 @@ class Index:
                 f"the index at {path} holds vectors of size {manifest.get('dim')}, "
                 f"model {built_with!r} makes {embedder.dim}: {rebuild}"
             )
-        wrong = damage(version, manifest, MANIFEST)
+        # Sizes and times first (instant); then every SHA-256, before opening a small index and while a
+        # large one opens and answers (hashing gigabytes would hold its first question for seconds).
+        size = sum(record.get("size", 0) for record in manifest.get("files", {}).values())
+        wrong = stat_damage(version, manifest, MANIFEST)
+        if wrong is None and size <= VERIFY_BEFORE_OPENING:
+            wrong = damage(version, manifest, MANIFEST)
         if wrong is not None:
             raise QAError(f"index damaged: {wrong}; {rebuild}")
         try:
@@ -130,7 +143,7 @@ class Index:
                 sentence_arrays.append(np.load(folder / SENTENCES, mmap_mode="r"))
                 locals_.append(local)
                 at += len(local)
-            keyword = KeywordIndex.merge(postings, at)
+            keyword = KeywordIndex(postings, at)
             sentence_vectors = Stacked(sentence_arrays, embedder.dim)
             passages = PassageRows(folders, locals_, bases)
             vectors = Vectors(parts, passages.segment, passages.local)
@@ -144,7 +157,23 @@ class Index:
             raise QAError(f"the index at {path} is inconsistent ({at} passages, {sentences} sentences): {rebuild}")
         index = cls(path, manifest, vectors, sentence_vectors, keyword, passages, documents, embedder, names, rows)
         index.version = str(version)
+        index.rebuild = rebuild
+        if size > VERIFY_BEFORE_OPENING:
+            threading.Thread(target=index._verify, daemon=True, name="qa-verify").start()
+        else:
+            index.verified.set()
         return index
+
+    def _verify(self) -> None:
+        wrong = damage(Path(self.version), self.manifest, MANIFEST)
+        if wrong is not None:
+            self.damaged = wrong
+        self.verified.set()
+
+    def check(self) -> None:
+        """Refuse to answer from an index whose files were found damaged after it opened."""
+        if self.damaged is not None:
+            raise QAError(f"index damaged: {self.damaged}; {self.rebuild}")
 
     def title(self, doc_id: str) -> str:
         return self.manifest["documents"][doc_id]["title"]
@@ -165,6 +194,7 @@ class Index:
         """
         from qa.search import search
 
+        self.check()
         return search(self, question, k, mode or settings.mode, doc_ids, settings, query, focus)
 
 

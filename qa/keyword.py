@@ -102,20 +102,9 @@ class Postings:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Postings:
-        vocab: dict[str, int] = {}
-        term_ids, rows, tfs, lengths = [], [], [], []
-        for row, text in enumerate(texts):
-            found = terms(text)
-            lengths.append(len(found))
-            for term, n in Counter(found).items():
-                term_ids.append(vocab.setdefault(term, len(vocab)))
-                rows.append(row)
-                tfs.append(n)
-        term_ids, rows = np.array(term_ids, np.int64), np.array(rows, np.int32)
-        order = np.lexsort((rows, term_ids))
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
-        return cls(np.array(list(vocab), dtype=str), indptr, rows[order], np.array(tfs, np.float32)[order],
-                   np.array(lengths, np.float32))  # fmt: skip
+        builder = PostingsBuilder()
+        builder.add(texts)
+        return builder.finish()
 
     def save(self, path: Path) -> None:
         with path.open("wb") as f:
@@ -127,58 +116,96 @@ class Postings:
             return cls(*(data[k] for k in ("vocab", "indptr", "rows", "tfs", "lengths")))
 
 
+class PostingsBuilder:
+    """Postings built a batch of texts at a time (a segment written while its documents are embedded)."""
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+        self.term_ids: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.tfs: list[np.ndarray] = []
+        self.lengths: list[int] = []
+
+    def add(self, texts: Iterable[str]) -> None:
+        term_ids, rows, tfs = [], [], []
+        for text in texts:
+            found = terms(text)
+            row = len(self.lengths)
+            self.lengths.append(len(found))
+            for term, n in Counter(found).items():
+                term_ids.append(self.vocab.setdefault(term, len(self.vocab)))
+                rows.append(row)
+                tfs.append(n)
+        self.term_ids.append(np.array(term_ids, np.int64))
+        self.rows.append(np.array(rows, np.int32))
+        self.tfs.append(np.array(tfs, np.float32))
+
+    def finish(self) -> Postings:
+        term_ids = np.concatenate([np.empty(0, np.int64), *self.term_ids])
+        rows = np.concatenate([np.empty(0, np.int32), *self.rows])
+        tfs = np.concatenate([np.empty(0, np.float32), *self.tfs])
+        order = np.lexsort((rows, term_ids))
+        counts = np.bincount(term_ids, minlength=len(self.vocab))
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        vocab = np.array(list(self.vocab), dtype=str)
+        return Postings(vocab, indptr, rows[order], tfs[order], np.array(self.lengths, np.float32))
+
+
 class KeywordIndex:
     """BM25 over the live passages of every segment; row i is passage i, as in the vector index.
 
     Scores are computed at question time from term frequencies, with the collection's statistics
     (passages, each term's passages, mean length) taken over the live passages only: adding or removing
-    a document changes no stored file, and the scores equal those of an index built anew. bm25s (which
-    precomputes every score, so a change means building it again) remains the plain-BM25 peer of `qa eval`.
+    a document changes no stored file, and the scores equal those of an index built anew. Each segment
+    keeps its own postings (nothing is merged when an index is opened); a question gathers its terms'
+    postings from each. bm25s (which precomputes every score, so a change means building it again)
+    remains the plain-BM25 peer of `qa eval`.
     """
 
-    def __init__(
-        self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, tfs: np.ndarray, lengths: np.ndarray
-    ):
-        self.vocab, self.indptr, self.rows, self.tfs, self.lengths = vocab, indptr, rows, tfs, lengths
-        self.size = len(lengths)
-        average = float(lengths.mean()) if self.size else 1.0
+    def __init__(self, segments: list[tuple[Postings, np.ndarray]], size: int):
+        """`segments`: each segment's postings with the index row of each of its rows (-1: removed)."""
+        self.size = size
+        self.parts = []
+        lengths = np.zeros(size, np.float32)
+        for postings, where in segments:
+            live = where >= 0
+            lengths[where[live]] = postings.lengths[live]
+            # Rows of a segment with nothing removed are its own rows moved up: no lookup needed.
+            shift = int(where[0]) if len(where) and live.all() and where[-1] - where[0] == len(where) - 1 else None
+            vocab = dict(zip(postings.vocab.tolist(), range(len(postings.vocab)), strict=True))
+            self.parts.append((vocab, postings, where, shift))
+        average = float(lengths.mean()) if size else 1.0
         # Each row's length part of BM25's denominator, once: a question only looks up its terms.
         self._norm = (K1 * (1 - B + B * lengths / max(average, 1e-9))).astype(np.float32)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
         postings = Postings.build(texts)
-        return cls.merge([(postings, np.arange(len(postings.lengths)))], len(postings.lengths))
+        return cls([(postings, np.arange(len(postings.lengths)))], len(postings.lengths))
 
-    @classmethod
-    def merge(cls, segments: list[tuple[Postings, np.ndarray]], size: int) -> KeywordIndex:
-        """One index over segments; each comes with the index row of each of its rows (-1: removed)."""
-        vocab: dict[str, int] = {}
-        term_ids, rows, tfs = [], [], []
-        lengths = np.zeros(size, np.float32)
-        for postings, where in segments:
-            ids = np.array([vocab.setdefault(str(t), len(vocab)) for t in postings.vocab], np.int64)
-            at = where[postings.rows]
-            live = at >= 0
-            term_ids.append(np.repeat(ids, np.diff(postings.indptr))[live])
-            rows.append(at[live])
-            tfs.append(postings.tfs[live])
-            lengths[where[where >= 0]] = postings.lengths[where >= 0]
-        term_ids = np.concatenate(term_ids) if term_ids else np.empty(0, np.int64)
-        rows = np.concatenate(rows).astype(np.int32) if rows else np.empty(0, np.int32)
-        tfs = np.concatenate(tfs) if tfs else np.empty(0, np.float32)
-        if len(segments) > 1:
-            order = np.lexsort((rows, term_ids))
-            term_ids, rows, tfs = term_ids[order], rows[order], tfs[order]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
-        return cls(vocab, indptr, rows, tfs, lengths)
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows (sorted: segments hold consecutive rows) that hold `term`, and how often each does."""
+        rows, tfs = [], []
+        for vocab, postings, where, shift in self.parts:
+            i = vocab.get(term)
+            if i is None:
+                continue
+            a, b = postings.indptr[i], postings.indptr[i + 1]
+            if shift is not None:
+                rows.append(postings.rows[a:b].astype(np.int64) + shift)
+                tfs.append(postings.tfs[a:b])
+            else:
+                at = where[postings.rows[a:b]]
+                keep = at >= 0
+                rows.append(at[keep])
+                tfs.append(postings.tfs[a:b][keep])
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        return (rows[0], tfs[0]) if len(rows) == 1 else (np.concatenate(rows), np.concatenate(tfs))
 
     def rows_with(self, term: str) -> np.ndarray:
-        """The rows whose text holds `term` (a stemmed term), from the postings: no scan."""
-        i = self.vocab.get(term)
-        if i is None:
-            return np.empty(0, dtype=np.int64)
-        return self.rows[self.indptr[i] : self.indptr[i + 1]].astype(np.int64)
+        """The rows whose text holds `term` (a stemmed term), sorted, from the postings: no scan."""
+        return self.postings(term)[0]
 
     def idf(self, rows_with_term: int) -> float:
         """BM25's inverse document frequency: rare terms weigh most; a term no passage holds, most of all."""
@@ -186,16 +213,14 @@ class KeywordIndex:
 
     def scores(self, question: str) -> np.ndarray | None:
         """BM25 of every row for the question's terms (a term asked twice counts twice), or None when no
-        term of it is in any passage."""
-        ids = [self.vocab[t] for t in query_terms(question) if t in self.vocab]
-        ids = [i for i in ids if self.indptr[i + 1] > self.indptr[i]]
-        if not ids:
+        term of it is in any live passage."""
+        found = [self.postings(t) for t in query_terms(question)]
+        found = [(rows, tf) for rows, tf in found if len(rows)]
+        if not found:
             return None
         scores = np.zeros(self.size, np.float32)
-        for i in ids:
-            a, b = self.indptr[i], self.indptr[i + 1]
-            rows, tf = self.rows[a:b], self.tfs[a:b]
-            scores[rows] += np.float32(self.idf(b - a)) * tf / (tf + self._norm[rows])
+        for rows, tf in found:
+            scores[rows] += np.float32(self.idf(len(rows))) * tf / (tf + self._norm[rows])
         return scores
 
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.keyword import FILE as KEYWORD
-from qa.keyword import Postings
+from qa.keyword import Postings, PostingsBuilder
 from qa.passages import indexed_text
 from qa.records import Document, Passage
 from qa.vectors import IVF, write_approximate
@@ -48,38 +48,66 @@ class Stored:
     indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def write_segment(folder: Path, parts: list[Stored], dim: int, approximate_from: int) -> dict[str, dict]:
-    """Write `parts` as a segment in `folder`; returns where each document is: its [byte offset, length] in
-    documents.jsonl and its first passage line, so one document or passage is read without the others."""
-    folder.mkdir(parents=True)
-    passages, offset, first = [], 0, {}
-    for part in parts:  # sentence rows become rows of the segment
-        first[part.document.id] = len(passages)
-        passages += [replace(p, sentence_row=p.sentence_row + offset) for p in part.passages]
-        offset += len(part.sentence_vectors)
-    titles = {part.document.id: part.document.title for part in parts}
-    empty = np.zeros((0, dim), np.float32)
-    vectors = np.concatenate([empty, *(part.vectors for part in parts)]).astype(np.float32)
-    np.save(folder / VECTORS, vectors)
-    if len(vectors) >= approximate_from:
-        write_approximate(vectors, folder / IVF)
-    del vectors
-    np.save(folder / SENTENCES, np.concatenate([empty, *(part.sentence_vectors for part in parts)]).astype(np.float16))
-    Postings.build(indexed_text(p, titles[p.doc_id]) for p in passages).save(folder / KEYWORD)
-    starts = []
-    with (folder / PASSAGES).open("wb") as f:
-        for p in passages:
-            starts.append(f.tell())
-            f.write((json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
-        starts.append(f.tell())
-    np.save(folder / OFFSETS, np.array(starts, dtype=np.int64))
-    where = {}
-    with (folder / DOCUMENTS).open("wb") as f:
+class SegmentWriter:
+    """Writes one segment a batch of documents at a time: what is written goes to disk at once, so
+    memory does not grow with the number of documents. `close` returns where each document is: its
+    [byte offset, length] in documents.jsonl and its first passage line."""
+
+    def __init__(self, folder: Path, dim: int, approximate_from: int):
+        folder.mkdir(parents=True)
+        self.folder, self.dim, self.approximate_from = folder, dim, approximate_from
+        self.passages = (folder / PASSAGES).open("wb")
+        self.documents = (folder / DOCUMENTS).open("wb")
+        # Vectors go to raw files first: an .npy header says how many rows, which is known at the end.
+        self.vectors = (folder / "vectors.raw").open("wb")
+        self.sentences = (folder / "sentences.raw").open("wb")
+        self.keyword = PostingsBuilder()
+        self.starts: list[int] = []
+        self.where: dict[str, dict] = {}
+        self.rows = self.sentence_rows = 0
+
+    def add(self, parts: list[Stored]) -> None:
+        texts = []
         for part in parts:
-            line = (json.dumps(part.document.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
-            where[part.document.id] = {"at": [f.tell(), len(line)], "first": first[part.document.id]}
-            f.write(line)
-    return where
+            doc = part.document
+            line = (json.dumps(doc.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+            self.where[doc.id] = {"at": [self.documents.tell(), len(line)], "first": self.rows}
+            self.documents.write(line)
+            for p in part.passages:  # sentence rows become rows of the segment
+                self.starts.append(self.passages.tell())
+                p = replace(p, sentence_row=p.sentence_row + self.sentence_rows)
+                self.passages.write((json.dumps(p.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+                texts.append(indexed_text(p, doc.title))
+            self.vectors.write(np.ascontiguousarray(part.vectors, dtype=np.float32).tobytes())
+            self.sentences.write(np.ascontiguousarray(part.sentence_vectors, dtype=np.float16).tobytes())
+            self.rows += len(part.passages)
+            self.sentence_rows += len(part.sentence_vectors)
+        self.keyword.add(texts)
+
+    def close(self) -> dict[str, dict]:
+        self.starts.append(self.passages.tell())
+        for f in (self.passages, self.documents, self.vectors, self.sentences):
+            f.close()
+        np.save(self.folder / OFFSETS, np.array(self.starts, dtype=np.int64))
+        self.keyword.finish().save(self.folder / KEYWORD)
+        vectors = _to_npy(self.folder / "vectors.raw", self.folder / VECTORS, np.float32, self.dim)
+        _to_npy(self.folder / "sentences.raw", self.folder / SENTENCES, np.float16, self.dim)
+        if self.rows >= self.approximate_from:
+            write_approximate(vectors, self.folder / IVF)
+        return self.where
+
+
+def _to_npy(raw: Path, target: Path, dtype, dim: int) -> np.ndarray:
+    """The raw rows in `raw` as an .npy file (copied in blocks), returned memory-mapped; `raw` removed."""
+    data = np.memmap(raw, dtype=dtype, mode="r") if raw.stat().st_size else np.zeros(0, dtype)
+    rows = data.reshape(-1, dim)
+    out = np.lib.format.open_memmap(target, mode="w+", dtype=dtype, shape=rows.shape)
+    for start in range(0, len(rows), 65_536):
+        out[start : start + 65_536] = rows[start : start + 65_536]
+    out.flush()
+    del data, rows
+    raw.unlink()
+    return np.load(target, mmap_mode="r")
 
 
 def read_documents(folder: Path, at: Iterable[list[int]]) -> list[Document]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from qa.embedding import Embedder
 from qa.errors import QAError
 from qa.learned import Learned
 from qa.records import Document
-from qa.segments import Stored, read_documents, read_segment, segment_parts, write_segment
+from qa.segments import SegmentWriter, Stored, read_documents, read_segment, segment_parts
 from qa.settings import INDEX_FORMAT, Settings
 from qa.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 
@@ -139,10 +140,14 @@ def write_version(
     next_id: int,
     collections: dict,
     skipped: int = 0,
+    embed: Callable[[list[Stored]], None] | None = None,
 ) -> Written:
     """Write the next version of index `name` and publish it: `base`'s segments when reusable, less the
-    documents `removed` (and those of `parts` it holds, which they replace), plus `parts` (embedded) as
-    a new segment. Without a reusable base, `parts` are the whole index."""
+    documents `removed` (and those of `parts` it holds, which they replace), plus `parts` as a new
+    segment. Without a reusable base, `parts` are the whole index.
+
+    With `embed`, parts still to embed are embedded a batch at a time, written, and their vectors let go:
+    memory does not grow with the number of new documents."""
     reuse = base is not None and base.reusable
     old = base.manifest if reuse else {}
     held = set(base.entries) if reuse else set()
@@ -180,19 +185,24 @@ def write_version(
                     files[rel] = record
         segments = list(segments.values())
         if parts:
-            number = old.get("next_segment", 1)
-            sid = f"s{number:06d}"
-            where = write_segment(version / SEGMENTS / sid, parts, embedder.dim, settings.approximate_from)
-            count = sum(len(p.passages) for p in parts)
-            sentences = sum(len(p.sentence_vectors) for p in parts)
+            sid = f"s{old.get('next_segment', 1):06d}"
+            writer = SegmentWriter(version / SEGMENTS / sid, embedder.dim, settings.approximate_from)
+            for batch in _batches(parts):
+                if embed is not None and any(part.vectors is None for part in batch):
+                    embed([part for part in batch if part.vectors is None])
+                writer.add(batch)
+                for part in batch:
+                    d = part.document
+                    entries[d.id] = {
+                        "sha256": d.sha256, "title": d.title, "collection": d.collection,
+                        "passages": len(part.passages), "pages": len(d.pages) or None,
+                        "indexed_at": part.indexed_at, "segment": sid,
+                    }  # fmt: skip
+                    part.vectors = part.sentence_vectors = None  # written: let them go
+            for doc_id, where in writer.close().items():
+                entries[doc_id].update(where)
+            count, sentences = writer.rows, writer.sentence_rows
             segments.append({"id": sid, "passages": count, "live": count, "sentences": sentences, "removed": []})
-            for part in parts:
-                d = part.document
-                entries[d.id] = {
-                    "sha256": d.sha256, "title": d.title, "collection": d.collection,
-                    "passages": len(part.passages), "pages": len(d.pages) or None,
-                    "indexed_at": part.indexed_at, "segment": sid, **where[d.id],
-                }  # fmt: skip
         if reuse:
             learned = Learned.load(base.version)
             learned.remove(d.text for d in base.documents(sorted(removed)))
@@ -244,6 +254,23 @@ def write_version(
         shutil.rmtree(version, ignore_errors=True)
         raise
     return Written(len(entries), manifest["counts"]["passages"])
+
+
+# Passages embedded and written at a time: enough for the model to batch well, little memory.
+BATCH_PASSAGES = 2048
+
+
+def _batches(parts: list[Stored]) -> Iterator[list[Stored]]:
+    batch: list[Stored] = []
+    size = 0
+    for part in parts:
+        batch.append(part)
+        size += len(part.passages)
+        if size >= BATCH_PASSAGES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def versions() -> dict:

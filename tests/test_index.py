@@ -239,3 +239,23 @@ def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, em
     report = build_index(SEEDS, "seeds", settings, embedder=embedder)
     assert len(report.added) == 5 and f"index damaged ({SEGMENT}/passages.jsonl" in caplog.text
     assert len(Index.load(tmp_path / "root" / "seeds").documents) == 5
+
+
+def test_a_large_index_opens_at_once_and_is_refused_once_its_checksums_are_found_wrong(seeds_root, tmp_path, monkeypatch):
+    """Above VERIFY_BEFORE_OPENING the SHA-256s are checked in the background: a file damaged without
+    a change of size or time (bit rot) opens, then the index refuses to answer."""
+    import qa.index
+
+    path = copy_index(seeds_root, tmp_path)
+    target = path / SEGMENT / "vectors.npy"
+    stat = target.stat()
+    _scramble(target)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same time: only the bytes differ
+    monkeypatch.setattr(qa.index, "VERIFY_BEFORE_OPENING", 0)
+    index = Index.load(path)
+    assert index.verified.wait(30)
+    with pytest.raises(QAError, match=f"index damaged: {SEGMENT}/vectors.npy has changed.*rebuild"):
+        index.search("Who is the PCC for Cheshire?")
+    monkeypatch.undo()
+    with pytest.raises(QAError, match=f"index damaged: {SEGMENT}/vectors.npy"):
+        Index.load(path)  # a small index: checked before it opens

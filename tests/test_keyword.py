@@ -46,7 +46,7 @@ def test_segments_with_removed_rows_score_as_an_index_of_the_live_rows(texts, cu
     where = np.full(len(texts), -1, dtype=np.int64)
     where[live] = np.arange(len(live))
     parts = [(Postings.build(texts[:cut]), where[:cut]), (Postings.build(texts[cut:]), where[cut:])]
-    merged = KeywordIndex.merge(parts, len(live))
+    merged = KeywordIndex(parts, len(live))
     fresh = KeywordIndex.build([texts[i] for i in live])
     for question in ["otter river", "flood keeper count", "survey"]:
         a, b = merged.scores(question), fresh.scores(question)
