@@ -165,7 +165,11 @@ def main() -> None:
         print(json.dumps(open_and_search(args.open, args.runs)))
         return
     embedder = load_embedder()
-    out: dict = {"passages": args.passages, "approximate_from": args.approximate_from, "vectors": "real sentence vectors, recombined (see the docstring)"}
+    out: dict = {
+        "passages": args.passages,
+        "approximate_from": args.approximate_from,
+        "vectors": "real sentence vectors, recombined (see the docstring)",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "index"
         root.mkdir()

@@ -206,4 +206,3 @@ def _live_documents(manifest: dict) -> dict[str, list[tuple[str, int, int]]]:
     for docs in out.values():
         docs.sort(key=lambda d: d[1])
     return out
-

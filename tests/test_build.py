@@ -75,9 +75,7 @@ def test_sync_after_any_changes_equals_a_rebuild(tmp_path_factory, embedder, ste
     # The same passages have the same vectors, wherever their rows are.
     rows_a = {(p.doc_id, p.start): i for i, p in enumerate(a.passages)}
     rows_b = [rows_a[(p.doc_id, p.start)] for p in b.passages]
-    np.testing.assert_allclose(
-        a.vectors.reconstruct(rows_b), b.vectors.reconstruct(range(b.vectors.ntotal)), atol=1e-5
-    )
+    np.testing.assert_allclose(a.vectors.reconstruct(rows_b), b.vectors.reconstruct(range(b.vectors.ntotal)), atol=1e-5)
     ids = [p.id for p in a.passages]
     assert len(set(ids)) == len(ids) and max(ids) < a.manifest["next_passage_id"]
 

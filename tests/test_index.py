@@ -178,9 +178,7 @@ def test_a_rebuild_embeds_only_new_and_changed_documents(tmp_path, embedder):
     old_rows = [i for i, p in enumerate(before.passages) if p.doc_id == kept]
     new_rows = [i for i, p in enumerate(after.passages) if p.doc_id == kept]
     assert [before.passages[i].text for i in old_rows] == [after.passages[i].text for i in new_rows]
-    np.testing.assert_allclose(
-        before.vectors.reconstruct(old_rows), after.vectors.reconstruct(new_rows)
-    )
+    np.testing.assert_allclose(before.vectors.reconstruct(old_rows), after.vectors.reconstruct(new_rows))
     # Every passage still finds its own sentences' vectors: picking answers works across the seam.
     for p in after.passages:
         vectors = np.asarray(after.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
@@ -241,7 +239,9 @@ def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, em
     assert len(Index.load(tmp_path / "root" / "seeds").documents) == 5
 
 
-def test_a_large_index_opens_at_once_and_is_refused_once_its_checksums_are_found_wrong(seeds_root, tmp_path, monkeypatch):
+def test_a_large_index_opens_at_once_and_is_refused_once_its_checksums_are_found_wrong(
+    seeds_root, tmp_path, monkeypatch
+):
     """Above VERIFY_BEFORE_OPENING the SHA-256s are checked in the background: a file damaged without
     a change of size or time (bit rot) opens, then the index refuses to answer."""
     import qa.index
