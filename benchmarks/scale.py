@@ -41,7 +41,7 @@ from qa.passages import indexed_text  # noqa: E402
 from qa.records import Document, Passage  # noqa: E402
 from qa.segments import Stored  # noqa: E402
 from qa.sentences import sentences  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from qa.settings import IndexSettings, Settings  # noqa: E402
 from qa.storage import write_version  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
@@ -112,6 +112,7 @@ def open_and_search(path: Path, runs: int) -> dict:
     started = time.perf_counter()
     index = Index.load(path, embedder=embedder)
     out = {"open_s": round(time.perf_counter() - started, 2), "open_rss_mb": round(_rss_mb() - before)}
+    out["process_rss_mb"] = round(_rss_mb())  # the model and the libraries included
     # A large index's checksums are checked in the background: searches are timed once that is done.
     index.verified.wait()
     out["checksums_checked_s"] = round(time.perf_counter() - started, 2)
@@ -157,7 +158,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--changes", type=int, default=3, help="rounds of add and remove (medians reported)")
-    parser.add_argument("--approximate-from", type=int, default=Settings().approximate_from)
+    parser.add_argument("--approximate-from", type=int, default=IndexSettings().approximate_from)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--open", type=Path, help=argparse.SUPPRESS)  # the fresh process's part
     args = parser.parse_args()
@@ -173,7 +174,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "index"
         root.mkdir()
-        settings = Settings(index_root=str(root), approximate_from=args.approximate_from)
+        settings = Settings(index_root=str(root)).with_(approximate_from=args.approximate_from)
         started = time.perf_counter()
         parts = synthetic_parts(args.passages, embedder)
         out["make_s"] = round(time.perf_counter() - started, 1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from qa.errors import QAError
 from qa.records import Answer, Document, Hit, Passage
-from qa.settings import Settings
+from qa.settings import IndexSettings, Settings
 
-__all__ = ["Answer", "Document", "Hit", "Index", "Passage", "QAError", "Settings", "answer", "build_index"]
+__all__ = [
+    "Answer", "Document", "Hit", "Index", "IndexSettings", "Passage", "QAError", "Settings", "answer", "build_index",
+]  # fmt: skip
 __version__ = "0.1.0"
 
 

@@ -80,12 +80,16 @@ def number_sentences(passages: list[Passage]) -> tuple[list[Passage], list[str]]
 
 def split_document(doc: Document, embedder: Embedder, settings: Settings) -> list[Passage]:
     """The document's passages, sized so that each with its context fits the model's window."""
-    passages = split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences)
+    passages = split_passages(
+        doc, embedder.count_tokens, settings.index.passage_tokens, settings.index.overlap_sentences
+    )
     contexts = {context_of(doc.title, p.section) for p in passages}
     room = embedder.max_text_tokens - max(embedder.count_tokens(sorted(contexts)), default=0) - 2
-    if room <= settings.passage_tokens:
+    if room <= settings.index.passage_tokens:
         return passages  # a context too long to fit whole: the model cuts its tail, never the passage's text
-    return split_passages(doc, embedder.count_tokens, settings.passage_tokens, settings.overlap_sentences, room)
+    return split_passages(
+        doc, embedder.count_tokens, settings.index.passage_tokens, settings.index.overlap_sentences, room
+    )
 
 
 def _split(docs: list[Document], embedder: Embedder, settings: Settings, next_id: int) -> tuple[list[Stored], int]:
@@ -138,10 +142,10 @@ def _change(
     the collection's documents not among them; remove the documents `remove`. One new version, or none
     when nothing changed."""
     started = time.perf_counter()
-    embedder = embedder or load_embedder(settings.model, settings.batch_size)
-    if settings.passage_tokens > embedder.max_text_tokens:
+    embedder = embedder or load_embedder(settings.index.model, settings.batch_size)
+    if settings.index.passage_tokens > embedder.max_text_tokens:
         raise QAError(
-            f"passage_tokens={settings.passage_tokens} is over the model's window of "
+            f"passage_tokens={settings.index.passage_tokens} is over the model's window of "
             f"{embedder.max_text_tokens} word pieces: choose {embedder.max_text_tokens} or fewer"
         )
     root = Path(settings.index_root)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.documents import SUFFIXES
 from qa.errors import QAError
-from qa.settings import Settings
+from qa.settings import IndexSettings, Settings
 from qa.terminal import SafeFormatter, format_hit, print_by_document, print_documents, print_report, shown
 
 DEFAULT_DOCS = "seeds/docs"
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--passage-tokens",
         type=int,
-        help=f"target passage length in word pieces (default: {Settings().passage_tokens})",
+        help=f"target passage length in word pieces (default: {IndexSettings().passage_tokens})",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_index)

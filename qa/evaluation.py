@@ -187,13 +187,13 @@ def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool
     path = settings.index_path(name)
     if is_current(path, docs, settings):
         try:
-            index = Index.load(path, model=settings.model, batch_size=settings.batch_size)
+            index = Index.load(path, model=settings.index.model, batch_size=settings.batch_size)
             log.info("reusing the index at %s", path)
             return index, float(index.manifest.get("build_seconds", 0.0))
         except QAError as exc:  # made by an older version, or damaged: build it afresh
             log.warning("rebuilding %s: %s", path, exc)
     report = build_index(docs, name, settings, show_progress=show_progress)
-    return Index.load(path, model=settings.model, batch_size=settings.batch_size), report.seconds
+    return Index.load(path, model=settings.index.model, batch_size=settings.batch_size), report.seconds
 
 
 @dataclass
@@ -302,6 +302,6 @@ def evaluate(
         questions=questions,
         modes=modes_out,
         runs=runs,
-        settings={**settings.to_dict(), "ks": list(ks), "index": str(index.path)},
+        settings={**settings.to_dict(), "ks": list(ks), "index_path": str(index.path)},
         versions=index.manifest.get("versions", {}),
     )

@@ -19,6 +19,7 @@ from qa.errors import QAError
 from qa.keyword import FILE as KEYWORD
 from qa.keyword import KeywordIndex, Postings
 from qa.records import Document, Hit, Passage
+from qa.search import search
 from qa.segments import SENTENCES, VECTORS, DocumentRecords, PassageRows, Stacked
 from qa.settings import INDEX_FORMAT, Settings
 from qa.storage import MANIFEST, NAMES, SEGMENTS, read_manifest
@@ -192,8 +193,6 @@ class Index:
 
         `query` (the question's vector) and `focus` (qa.focus.Focus) when the caller has them already.
         """
-        from qa.search import search
-
         self.check()
         return search(self, question, k, mode or settings.mode, doc_ids, settings, query, focus)
 

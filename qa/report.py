@@ -62,8 +62,8 @@ def markdown_report(evaluation: Evaluation, n_failures: int = 10) -> str:
         f"# Evaluation: {evaluation.dataset}",
         "",
         f"{len(evaluation.questions)} questions ({sum(q.answerable for q in evaluation.questions)} answerable) "
-        f"over `{evaluation.docs}`; settings: model `{evaluation.settings.get('model')}`, "
-        f"passage_tokens {evaluation.settings.get('passage_tokens')}.",
+        f"over `{evaluation.docs}`; settings: model `{evaluation.settings.get('index', {}).get('model')}`, "
+        f"passage_tokens {evaluation.settings.get('index', {}).get('passage_tokens')}.",
         "",
         table(evaluation.modes, markdown=True),
     ]

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from qa.errors import QAError
 from qa.focus import Focus, question_focus
-from qa.records import Hit
+from qa.keyword import KeywordIndex
+from qa.records import Hit, Passage
 from qa.settings import Settings
 
-if TYPE_CHECKING:
-    from qa.index import Index
+
+class Store(Protocol):
+    """What retrieval needs of an index, and all it needs: qa.index.Index is one; a remote vector
+    engine behind the same few calls could be another."""
+
+    vectors: object  # .search(query, k, rows, probes) -> {row: cosine}; .cosines(query, rows)
+    keyword: KeywordIndex  # .search(question, k, mask); .rows_with(term); .idf(n); .size
+    passages: Sequence[Passage]  # by row
+    embedder: object  # .encode_query(text)
+    abbreviations: dict[str, str]
+
+    def rows_for(self, doc_ids: Iterable[str]) -> np.ndarray: ...
+
+    def title(self, doc_id: str) -> str: ...
+
 
 # How far down each list hybrid looks before fusing: enough that a passage ranked low by one
 # method but high by the other is still seen.
@@ -30,15 +44,15 @@ def fuse(dense: dict[int, float], keyword: dict[int, float], weight: float) -> d
     return {row: cos + (weight * keyword.get(row, 0.0) / top if top > 0 else 0.0) for row, cos in dense.items()}
 
 
-def _cosines(index: Index, query: np.ndarray, rows: list[int]) -> dict[int, float]:
+def _cosines(index: Store, query: np.ndarray, rows: list[int]) -> dict[int, float]:
     return index.vectors.cosines(query, rows)
 
 
-def _dense_top(index: Index, query: np.ndarray, k: int, rows: np.ndarray | None, probes: int) -> dict[int, float]:
+def _dense_top(index: Store, query: np.ndarray, k: int, rows: np.ndarray | None, probes: int) -> dict[int, float]:
     return index.vectors.search(query, k, rows, probes)
 
 
-def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -> dict[int, float]:
+def _keyword_top(index: Store, question: str, k: int, rows: np.ndarray | None) -> dict[int, float]:
     mask = None
     if rows is not None:
         mask = np.zeros(len(index.passages), dtype=np.float32)
@@ -46,12 +60,12 @@ def _keyword_top(index: Index, question: str, k: int, rows: np.ndarray | None) -
     return dict(index.keyword.search(question, k, mask))
 
 
-def dense(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
+def dense(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
     top = _dense_top(index, query, n, rows, settings.approximate_probes)
     return [(row, cos, cos) for row, cos in top.items()]
 
 
-def keyword(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
+def keyword(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
     top = _keyword_top(index, question, n, rows)
     cosines = _cosines(index, query, list(top))
     best = max(top.values(), default=0.0)
@@ -59,7 +73,7 @@ def keyword(index: Index, question: str, query: np.ndarray, n: int, rows, settin
     return [(row, score / best, cosines[row]) for row, score in top.items()]
 
 
-def hybrid(index: Index, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
+def hybrid(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
     dense_top = _dense_top(index, query, n, rows, settings.approximate_probes)
     keyword_top = _keyword_top(index, question, n, rows)
     cosines = {**dense_top, **_cosines(index, query, [r for r in keyword_top if r not in dense_top])}
@@ -72,7 +86,7 @@ MODES: dict[str, Callable] = {"dense": dense, "keyword": keyword, "hybrid": hybr
 
 
 def search(
-    index: Index,
+    index: Store,
     question: str,
     k: int,
     mode: str,

@@ -16,19 +16,31 @@ INDEX_FORMAT = 4
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything that decides what an index contains and how a question is answered.
-
-    The index-defining fields are saved in each index's manifest; `Index.load` refuses an index whose
-    manifest disagrees, so an index always knows how it was made.
-    """
+class IndexSettings:
+    """How an index is built. Saved in its manifest and read back from it for every later change
+    (`qa.storage.built_settings`): an index always knows how it was made, whatever today's defaults."""
 
     model: str = BUNDLED_MODEL  # the bundled model, or any sentence-transformers name or path
     passage_tokens: int = 176  # target passage length in the model's word pieces (window: 256)
     overlap_sentences: int = 1  # sentences repeated at the start of the next passage
     # A segment of this many passages or more gets an approximate (IVF) vector index (qa.vectors).
     approximate_from: int = 200_000
-    approximate_probes: int = 32  # inverted lists a question scans in such a segment
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> IndexSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How questions are answered and where indexes live; `index`: how a new index is built."""
+
+    index: IndexSettings = IndexSettings()
+    approximate_probes: int = 32  # inverted lists a question scans in an approximate segment
     batch_size: int = 32
     k: int = 5
     mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
@@ -43,16 +55,14 @@ class Settings:
     index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
     uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here
 
-    # Fields that change what is stored in an index; the others only change how it is queried.
-    INDEX_FIELDS = ("model", "passage_tokens", "overlap_sentences", "approximate_from")
-
-    def index_params(self) -> dict:
-        return {name: getattr(self, name) for name in self.INDEX_FIELDS}
-
     def with_(self, **changes) -> Settings:
-        """A copy with some fields changed; None values are ignored, so CLI flags can pass straight in."""
-        known = {f.name for f in fields(self)}
-        return replace(self, **{k: v for k, v in changes.items() if v is not None and k in known})
+        """A copy with some fields changed, the index's among them; None values are ignored, so CLI flags
+        can pass straight in."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        built = {f.name for f in fields(IndexSettings)}
+        index = replace(self.index, **{k: v for k, v in changes.items() if k in built})
+        known = {f.name for f in fields(self)} - {"index"}
+        return replace(self, index=index, **{k: v for k, v in changes.items() if k in known})
 
     def index_path(self, name: str) -> Path:
         return Path(self.index_root) / name

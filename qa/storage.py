@@ -30,7 +30,7 @@ from qa.errors import QAError
 from qa.learned import Learned
 from qa.records import Document
 from qa.segments import SegmentWriter, Stored, read_documents, read_segment, segment_parts
-from qa.settings import INDEX_FORMAT, Settings
+from qa.settings import INDEX_FORMAT, IndexSettings, Settings
 from qa.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 
 MANIFEST, NAMES, SEGMENTS = "manifest.json", "names.json", "segments"
@@ -89,15 +89,19 @@ def manifest_if_built_with(path: Path, settings: Settings) -> dict | None:
     """The manifest of the index at `path` if it has this format and these index settings, else None."""
     manifest = _manifest(path)
     same = manifest is not None and manifest.get("format") == INDEX_FORMAT
-    return manifest if same and manifest.get("settings") == settings.index_params() else None
+    return manifest if same and manifest.get("settings") == settings.index.to_dict() else None
 
 
 def built_settings(path: Path, settings: Settings) -> Settings:
     """`settings` with the index-defining fields the index at `path` was built with, if there is one:
     adding a file to an index must not change how its passages are cut."""
-    manifest = _manifest(path) or {}
-    built = {k: v for k, v in manifest.get("settings", {}).items() if k in settings.INDEX_FIELDS}
-    return replace(settings, **{**built, "model": manifest.get("model", settings.model)})
+    manifest = _manifest(path)
+    if manifest is None:
+        return settings
+    built = IndexSettings.from_dict(
+        {**manifest.get("settings", {}), "model": manifest.get("model", settings.index.model)}
+    )
+    return replace(settings, index=built)
 
 
 def is_loadable_format(path: Path) -> bool:
@@ -186,7 +190,7 @@ def write_version(
         segments = list(segments.values())
         if parts:
             sid = f"s{old.get('next_segment', 1):06d}"
-            writer = SegmentWriter(version / SEGMENTS / sid, embedder.dim, settings.approximate_from)
+            writer = SegmentWriter(version / SEGMENTS / sid, embedder.dim, settings.index.approximate_from)
             for batch in _batches(parts):
                 if embed is not None and any(part.vectors is None for part in batch):
                     embed([part for part in batch if part.vectors is None])
@@ -218,11 +222,11 @@ def write_version(
                 files[rel] = file_record(path)
         manifest = {
             "format": INDEX_FORMAT,
-            "model": settings.model,
+            "model": settings.index.model,
             "weights_sha256": embedder.weights_sha256,
             "dim": embedder.dim,
             "window": embedder.window,
-            "settings": settings.index_params(),
+            "settings": settings.index.to_dict(),
             "collections": collections,
             "documents": entries,
             "segments": segments,

@@ -3,8 +3,8 @@
 Each segment has its own FAISS index over its own rows (0..n-1); a search asks each one, keeps the
 removed rows out with a bitmap of the live ones, maps the segment's rows to the index's and merges.
 A segment of `APPROXIMATE_FROM` passages or more is written with an inverted-file index
-(`vectors.ivf`: the vectors clustered into 2·sqrt(n) lists, of which a question scans
-`PROBES`), because an exact scan of a million vectors takes far longer than a question may (see the
+(`vectors.ivf`: the vectors clustered into 2·sqrt(n) lists, of which a question scans `PROBES`, each
+vector kept in one byte a dimension; the candidates it finds are scored again exactly), because an exact scan of a million vectors takes far longer than a question may (see the
 README's Scale figures for its recall against exact search). Smaller segments are scanned exactly,
 from `vectors.npy`, as FAISS `IndexFlatIP`.
 """
@@ -35,7 +35,11 @@ def write_approximate(vectors: np.ndarray, path: Path, seed: int = 0) -> None:
     n, dim = vectors.shape
     nlist = lists_for(n)
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    # One byte a dimension (a quarter of float32): a million vectors take 384 MB in memory. The scores
+    # it gives are approximate; the candidates are scored again from the exact vectors (`search`).
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
     sample = np.random.default_rng(seed).choice(n, size=min(n, 64 * nlist), replace=False)
     index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
     for start in range(0, n, 100_000):  # in blocks: the float32 copy of the whole never exists at once
@@ -106,7 +110,13 @@ class Vectors:
             if n <= 0:
                 continue
             scores, ids = part.index.search(query[None, :].astype(np.float32), n, params=params)
-            found += [(float(sc), int(part.where[i])) for sc, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+            local = ids[0][ids[0] >= 0]
+            if ivf and len(local):  # exact scores for the candidates, from the stored vectors
+                scores = [np.asarray(part.vectors[np.sort(local)], np.float32) @ query]
+                local = np.sort(local)
+            else:
+                scores = [scores[0][: len(local)]]
+            found += [(float(sc), int(part.where[i])) for sc, i in zip(scores[0], local, strict=True)]
         found.sort(key=lambda t: -t[0])
         return {row: score for score, row in found[:k] if row >= 0}
 

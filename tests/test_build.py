@@ -174,7 +174,7 @@ def test_adding_uses_the_settings_the_index_was_built_with(tmp_path, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "ferries.txt").write_text(POOL["ferries.txt"])
-    build_index(docs, "c", Settings(index_root=str(tmp_path / "root"), passage_tokens=96), embedder=embedder)
+    build_index(docs, "c", Settings(index_root=str(tmp_path / "root")).with_(passage_tokens=96), embedder=embedder)
     extra = tmp_path / "otters.txt"
     extra.write_text(POOL["otters.txt"])
     report = add_files([extra], "c", Settings(index_root=str(tmp_path / "root")), embedder=embedder)
@@ -263,7 +263,7 @@ def test_a_change_killed_halfway_leaves_the_index_before_or_after_it(tmp_path, e
 def test_a_large_segment_is_searched_through_an_approximate_index_that_keeps_removed_rows_out(tmp_path, embedder):
     """approximate_from set low so the seeds' segment gets an IVF index: scanning every list, it ranks as
     exact search does; removed documents never come back; a filter still holds."""
-    approximate = Settings(index_root=str(tmp_path / "ivf"), approximate_from=10)
+    approximate = Settings(index_root=str(tmp_path / "ivf")).with_(approximate_from=10)
     exact = Settings(index_root=str(tmp_path / "flat"))
     build_index(SEEDS, "seeds", approximate, embedder=embedder)
     build_index(SEEDS, "seeds", exact, embedder=embedder)

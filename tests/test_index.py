@@ -17,7 +17,7 @@ import pytest
 from qa.build import build_index
 from qa.errors import QAError
 from qa.index import MANIFEST, Index
-from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, Settings
+from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, IndexSettings, Settings
 from tests.conftest import ROOT, SEEDS
 
 SEGMENT = "segments/s000001"  # a fresh build writes one segment
@@ -38,7 +38,7 @@ def edit_manifest(path: Path, **changes) -> None:
 def test_round_trip_keeps_passages_documents_and_manifest(seeds_root, seeds_index):
     manifest = seeds_index.manifest
     assert manifest["model"] == BUNDLED_MODEL and manifest["weights_sha256"] == BUNDLED_SHA256
-    assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == Settings().passage_tokens
+    assert manifest["dim"] == 384 and manifest["settings"]["passage_tokens"] == IndexSettings().passage_tokens
     assert manifest["counts"]["documents"] == 5 == len(seeds_index.documents)
     assert manifest["counts"]["passages"] == len(seeds_index.passages) == seeds_index.vectors.ntotal
     assert set(manifest["documents"]) == {p.name for p in SEEDS.iterdir()}
