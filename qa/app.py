@@ -17,7 +17,7 @@ import gradio as gr  # noqa: E402
 from qa.answers import answer, check_k, check_question
 from qa.build import add_files, remove_documents
 from qa.compare import asks_across, by_document
-from qa.conversation import contextualize
+from qa.conversation import contextualize, was_followup
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.index import Index
@@ -124,6 +124,14 @@ class QAApp:
             for i, h in enumerate(answer.hits)
         ]
         return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
+
+    def ask_alone(self, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
+        """ "Ask on its own": the last question again, searched without the ones before it (the rule took it
+        for a follow-up, the user says it is not). The conversation's questions stay as they were."""
+        if not earlier:
+            return history, earlier, gr.update(), None, ""
+        history, _, citations, answer, box = self.respond(earlier[-1], history, [], k, only, mode)
+        return history, earlier, citations, answer, box
 
     def show_document(self, choice: str | None, answer: Answer | None) -> str:
         """The cited document in full, scrolled to (and highlighting) the chosen passage."""
@@ -264,7 +272,10 @@ class QAApp:
                         "questions with 'each', 'every', 'compare', 'all the ...')", elem_id="by-document",
                     )  # fmt: skip
                     examples = gr.Examples(EXAMPLES, inputs=box, label="Examples", api_visibility="private")
-                    new = gr.Button("Clear", elem_id="clear")
+                    with gr.Row():
+                        # Shown after a reply searched with the question before it: one click undoes that.
+                        alone = gr.Button("Ask on its own", elem_id="alone", size="sm", visible=False)
+                        new = gr.Button("Clear", elem_id="clear", size="sm")
                 with gr.Column(scale=2):
                     citations = gr.Radio(choices=[], label="Open a cited document", elem_id="citations")
                     view = gr.HTML(self.show_document(None, None), elem_id="doc-view")
@@ -287,10 +298,14 @@ class QAApp:
             for event in (box.submit, send.click, examples.load_input_event.then):
                 event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private").then(
                     None, js=REPLY_JS
-                )
+                ).then(lambda e: gr.update(visible=was_followup(e)), earlier, alone, api_visibility="private")
+            alone.click(self.ask_alone, [chat, earlier, k, only, mode], outputs, api_visibility="private").then(
+                None, js=REPLY_JS
+            ).then(lambda: gr.update(visible=False), None, alone, api_visibility="private")
             # Internal handlers stay off the API page: /ask and /documents are the API.
-            new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None)),
-                      None, [chat, earlier, citations, last, view], api_visibility="private")  # fmt: skip
+            new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None),
+                               gr.update(visible=False)),
+                      None, [chat, earlier, citations, last, view, alone], api_visibility="private")  # fmt: skip
             citations.change(self.show_document, [citations, last], view, api_visibility="private").then(
                 None, js=SCROLL_JS
             )

@@ -49,3 +49,8 @@ def contextualize(question: str, earlier: list[str]) -> str:
     if earlier and is_follow_up(question):
         return f"{earlier[-1]} {question}"
     return question
+
+
+def was_followup(earlier: list[str]) -> bool:
+    """Whether the last of the conversation's questions was searched with the ones before it."""
+    return len(earlier) >= 2 and contextualize(earlier[-1], earlier[:-1]) != earlier[-1]

@@ -9,6 +9,7 @@ import pytest
 from qa.answers import answer
 from qa.app import QAApp
 from qa.cli import main
+from qa.conversation import was_followup
 from qa.index import Index
 from qa.render import document_html, reply_markdown, text
 from qa.settings import Settings
@@ -53,6 +54,11 @@ def test_a_follow_up_is_searched_with_its_context(app):
     assert reply.startswith("*Searched:* “Who is the Police and Crime Commissioner for Cheshire? When did he respond")
     assert answer.best.passage.doc_id == CHESHIRE
     assert len(earlier) == 2
+    # "Ask on its own": the same question again, searched alone; the conversation's questions unchanged.
+    assert was_followup(earlier) and not was_followup(earlier[:1])
+    history, after, *_ = app.ask_alone(history, earlier)
+    assert "Searched:" not in history[-1]["content"] and history[-2]["content"] == "When did he respond to the report?"
+    assert after == earlier
 
 
 def test_a_question_the_documents_do_not_answer_says_so(app):

@@ -155,6 +155,17 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     ask(page, "When was it published?")
     expect(chat.locator(".message-row, [data-testid='bot']").last).not_to_contain_text("Searched:")
 
+    # A follow-up is searched with the question before it, and one click asks it on its own instead.
+    ask(page, "Who is the PCC for Cheshire?")
+    expect(chat).to_contain_text("DAVID KEANE", timeout=60_000)
+    expect(page.locator("#alone")).to_be_hidden()
+    ask(page, "When did he respond?")
+    expect(chat.locator(".message-row, [data-testid='bot']").last).to_contain_text("Searched:", timeout=60_000)
+    page.locator("#alone").click()
+    expect(page.locator("#alone")).to_be_hidden(timeout=60_000)
+    expect(chat.get_by_text("When did he respond?", exact=True)).to_have_count(2)  # asked again
+    expect(chat.locator(".message-row, [data-testid='bot']").last).not_to_contain_text("Searched:")
+
     # "each" asks every document: one card per answering document, and those that do not say.
     ask(page, "What did each commissioner say about funding?")
     expect(chat).to_contain_text("By document:", timeout=60_000)
