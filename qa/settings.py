@@ -40,7 +40,7 @@ class Settings:
     """How questions are answered and where indexes live; `index`: how a new index is built."""
 
     index: IndexSettings = IndexSettings()
-    approximate_probes: int = 32  # inverted lists a question scans in an approximate segment
+    approximate_probes: int = 64  # inverted lists a question scans in an approximate segment (qa.vectors)
     batch_size: int = 32
     k: int = 5
     mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
