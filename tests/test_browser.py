@@ -176,6 +176,30 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     page.close()
 
 
+def test_on_a_phone_the_answer_is_in_view_and_nothing_covers_it(server, browser, tmp_path):
+    """At 390x844 the columns stack: after a reply its answer is on screen, inside the chat, with no
+    toolbar over it; the screenshot goes to a temporary folder."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    for question in ["Who is the PCC for Cheshire?", "How many years in prison have TITAN investigations produced?"]:
+        ask(page, question)
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("2,000 years", timeout=60_000)
+    page.wait_for_timeout(400)
+    answer = chat.locator(".message-row").last.locator("blockquote").first
+    box, frame = answer.bounding_box(), chat.bounding_box()
+    assert box["width"] <= 390 and frame["y"] <= box["y"] <= frame["y"] + frame["height"] - 20, (box, frame)
+    # Nothing is drawn over the answer's first line: the topmost element there belongs to the answer.
+    on_top = page.evaluate(
+        "([x, y]) => { const e = document.elementFromPoint(x, y); return e && !!e.closest('blockquote'); }",
+        [box["x"] + 10, box["y"] + 8],
+    )
+    assert on_top, "something covers the answer"
+    page.screenshot(path=str(tmp_path / "phone.png"))
+    page.close()
+
+
 def test_the_ask_api_returns_json(server):
     from gradio_client import Client
 
