@@ -113,13 +113,13 @@ class Vectors:
             if n <= 0:
                 continue
             scores, ids = part.index.search(query[None, :].astype(np.float32), n, params=params)
-            local = ids[0][ids[0] >= 0]
+            local = ids[0][ids[0] >= 0]  # FAISS pads a short result with -1 at its end
             if ivf and len(local):  # exact scores for the candidates, from the stored vectors
-                scores = [np.asarray(part.vectors[np.sort(local)], np.float32) @ query]
                 local = np.sort(local)
+                exact = np.asarray(part.vectors[local], np.float32) @ query
             else:
-                scores = [scores[0][: len(local)]]
-            found += [(float(sc), int(part.where[i])) for sc, i in zip(scores[0], local, strict=True)]
+                exact = scores[0][: len(local)]
+            found += [(float(score), int(part.where[i])) for score, i in zip(exact, local, strict=True)]
         found.sort(key=lambda t: -t[0])
         return {row: score for score, row in found[:k] if row >= 0}
 
