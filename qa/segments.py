@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.keyword import FILE as KEYWORD
-from qa.keyword import Postings, PostingsBuilder
+from qa.keyword import PostingsBuilder
 from qa.passages import indexed_text
 from qa.records import Document, Passage
 from qa.vectors import IVF, write_approximate
@@ -110,16 +110,6 @@ def _to_npy(raw: Path, target: Path, dtype, dim: int) -> np.ndarray:
     return np.load(target, mmap_mode="r")
 
 
-def read_documents(folder: Path, at: Iterable[list[int]]) -> list[Document]:
-    """The documents at these [offset, length] places of a segment's documents.jsonl."""
-    out = []
-    with (folder / DOCUMENTS).open("rb") as f:
-        for offset, length in at:
-            f.seek(offset)
-            out.append(Document.from_dict(json.loads(f.read(length))))
-    return out
-
-
 @dataclass
 class Segment:
     """A segment as read for a version: its live documents and passages (the removed ones skipped)."""
@@ -128,11 +118,10 @@ class Segment:
     passages: list[Passage]  # live, sentence rows counted from the segment's first sentence
     vectors: np.ndarray  # of the live passages
     sentences: np.ndarray  # every sentence vector of the segment (memory-mapped)
-    postings: Postings
-    live: np.ndarray  # bool per passage line: its document is still in the index
 
 
 def read_segment(folder: Path, removed: set[str]) -> Segment:
+    """A segment read whole, its removed documents left out: what a merge writes again."""
     with (folder / DOCUMENTS).open(encoding="utf-8") as f:
         documents = [Document.from_dict(json.loads(line)) for line in f if line.strip()]
     with (folder / PASSAGES).open(encoding="utf-8") as f:
@@ -144,8 +133,6 @@ def read_segment(folder: Path, removed: set[str]) -> Segment:
         passages=[p for p, keep in zip(passages, live, strict=True) if keep],
         vectors=vectors[live] if not live.all() else vectors,
         sentences=np.load(folder / SENTENCES, mmap_mode="r"),
-        postings=Postings.load(folder / KEYWORD),
-        live=live,
     )
 
 

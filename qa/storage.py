@@ -29,7 +29,7 @@ from qa.embedding import Embedder
 from qa.errors import QAError
 from qa.learned import Learned
 from qa.records import Document
-from qa.segments import SegmentWriter, Stored, read_documents, read_segment, segment_parts
+from qa.segments import DocumentRecords, SegmentWriter, Stored, read_segment, segment_parts
 from qa.settings import INDEX_FORMAT, IndexSettings, Settings
 from qa.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 
@@ -50,14 +50,9 @@ class Current:
 
     def documents(self, doc_ids: list[str]) -> list[Document]:
         """The stored records of these documents, read from their segments (and nothing else)."""
-        by_segment: dict[str, list[str]] = {}
-        for d in doc_ids:
-            by_segment.setdefault(self.entries[d]["segment"], []).append(d)
-        out = {}
-        for segment, ids in by_segment.items():
-            docs = read_documents(self.version / SEGMENTS / segment, [self.entries[d]["at"] for d in ids])
-            out.update({d.id: d for d in docs})
-        return [out[d] for d in doc_ids]
+        segments = {e["segment"] for e in self.entries.values()}
+        records = DocumentRecords(self.entries, {sid: self.version / SEGMENTS / sid for sid in segments})
+        return [records[d] for d in doc_ids]
 
 
 def read_manifest(path: Path) -> dict:
