@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,23 +14,22 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from qa.answers import answer, check_k, check_question
-from qa.build import add_files, remove_documents
+from qa.build import remove_documents
 from qa.compare import asks_across, by_document
 from qa.conversation import contextualize, was_followup
 from qa.documents import SUFFIXES
 from qa.errors import QAError
 from qa.index import Index
+from qa.intake import Intake, Job
 from qa.page import EXAMPLES, REPLY_JS, SCROLL_JS
 from qa.records import Answer
 from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import listing
-from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, save_uploads
+from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, UPLOADS, add_uploads
 
 log = logging.getLogger(__name__)
-
-UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
 
 
 def _short(title: str, chars: int = 60) -> str:
@@ -50,7 +48,7 @@ class QAApp:
     def __init__(self, index: Index, settings: Settings = Settings()):
         self._index = index
         self.settings = settings
-        self._upload_lock = threading.Lock()
+        self.intake = Intake(self._process_upload, self._forget_gradio_copies)
 
     @property
     def index(self) -> Index:
@@ -144,46 +142,56 @@ class QAApp:
         return document_html(doc, hit)
 
     def add_documents(self, files: list[str] | None):
-        """Upload handler: save the files, re-index the user's collection, report what happened."""
-        if not files:
-            return "No files received.", gr.update()
-        # One upload at a time: two changes of the same index in one process would wait on each other.
-        try:
-            with self._upload_lock:
-                lines = self._add_documents([Path(f) for f in files])
-        finally:
-            cache = _gradio_cache()
-            for f in map(Path, files):  # Gradio's copies: what was kept is in the uploads folder now
-                if f.resolve().is_relative_to(cache):
-                    f.unlink(missing_ok=True)
-        return "\n\n".join(lines), gr.update(choices=self.document_choices())
+        """Upload handler for callers that wait (tests, scripts): queue the files, return the report."""
+        status, job_id = self.queue_upload(files)
+        if job_id is None:
+            return status, gr.update()
+        *_, (status, choices, _) = self.follow_upload(job_id)
+        return status, choices
 
-    def _add_documents(self, paths: list[Path]) -> list[str]:
-        folder = Path(self.settings.uploads_dir)
-        try:
-            result = save_uploads(paths, [p.name for p in paths], folder)
-        except QAError as exc:
-            return [f"⚠️ {text(str(exc))}"]
-        lines = [f"Refused {text(r)}" for r in result.refused]
-        if result.saved:
-            saved = [folder / name for name in result.saved]
-            try:
-                report = add_files(saved, self._index.path.name, self._index_settings(), UPLOADS)
-            except QAError as exc:
-                for path in saved:  # the index stays as it was, and so does the folder
-                    path.unlink(missing_ok=True)
-                return [f"⚠️ Could not add {', '.join(text(n) for n in result.saved)}: {text(str(exc))}", *lines]
-            unreadable = {Path(path).name: why for path, why in report.skipped.items()}
-            for name in unreadable:  # keep the folder to what the index holds
-                (folder / name).unlink(missing_ok=True)
-            added = [n for n in result.saved if n not in unreadable]
-            if added:
-                lines.insert(0, f"Added {', '.join(text(n) for n in added)}: the index now holds "
-                             f"{plural(report.documents, 'document')}, yours searched together with the rest.")  # fmt: skip
-            lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
-        if result.unchanged:
-            lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
-        return lines
+    def queue_upload(self, files: list[str] | None):
+        """Upload handler: put the files in line for the upload worker and say where they are in it. The
+        request returns at once; `follow_upload` reports when the job is done."""
+        if not files:
+            return "No files received.", None
+        job = self.intake.submit([Path(f) for f in files])
+        return self._progress(job), job.id
+
+    def follow_upload(self, job_id: int | None):
+        """The job's progress until it is done, then its report and the document lists it changed."""
+        job = self.intake.job(job_id)
+        if job is None:
+            yield gr.update(), gr.update(), gr.update()
+            return
+        said = None
+        while not job.wait(0.5):
+            if (now := self._progress(job)) != said:
+                said = now
+                yield now, gr.update(), gr.update()
+        yield (
+            "\n\n".join(job.lines),
+            gr.update(choices=self.document_choices()),
+            gr.update(choices=self.upload_choices()),
+        )
+
+    def _progress(self, job: Job) -> str:
+        names = ", ".join(text(n) for n in job.names)
+        if job.finished.is_set():
+            return "\n\n".join(job.lines)
+        if job.state == "indexing":
+            return f"Indexing {names}… (a long PDF takes a minute or more)"
+        ahead = self.intake.ahead(job)
+        return f"Queued {names}: " + (f"{plural(ahead, 'upload')} ahead." if ahead else "next in line.")
+
+    def _process_upload(self, paths: list[Path]) -> list[str]:
+        return add_uploads(paths, Path(self.settings.uploads_dir), self._index.path.name, self._index_settings())
+
+    @staticmethod
+    def _forget_gradio_copies(paths: list[Path]) -> None:
+        cache = _gradio_cache()
+        for f in paths:  # Gradio's copies: what was kept is in the uploads folder now
+            if f.resolve().is_relative_to(cache):
+                f.unlink(missing_ok=True)
 
     def upload_choices(self) -> list[tuple[str, str]]:
         """The user's own documents (the uploads collection): only these can be removed from the app."""
@@ -198,7 +206,7 @@ class QAApp:
         refused = [d for d in doc_ids if d not in theirs]
         if refused:
             return f"⚠️ Only your own uploads can be removed here, not {text(refused[0])}.", gr.update(), gr.update()
-        with self._upload_lock:
+        with self.intake.lock:  # after an upload being indexed, not during it
             try:
                 report = remove_documents(doc_ids, self._index.path.name, self._index_settings())
             except QAError as exc:
@@ -250,6 +258,7 @@ class QAApp:
             gr.Markdown("## Ask the documents\nAnswers are sentences quoted from the documents, with their sources.")
             earlier = gr.State([])
             last = gr.State(None)
+            job = gr.State(None)  # this page's last upload, followed until it reports
             with gr.Row():
                 with gr.Column(scale=3):
                     # No scrolling to the bottom after a reply: the reply's top, its answer, is put in view
@@ -309,8 +318,9 @@ class QAApp:
             citations.change(self.show_document, [citations, last], view, api_visibility="private").then(
                 None, js=SCROLL_JS
             )
-            upload.upload(self.add_documents, upload, [status, only], api_visibility="private").then(
-                lambda: gr.update(choices=self.upload_choices()), None, yours, api_visibility="private"
+            # The upload is queued at once and followed until done: no request holds the indexing.
+            upload.upload(self.queue_upload, upload, [status, job], api_visibility="private").then(
+                self.follow_upload, job, [status, only, yours], api_visibility="private", concurrency_limit=None
             )
             remove.click(self.remove_uploads, yours, [status, only, yours], api_visibility="private")
             # The chat's own trash icon clears the conversation too, not only the messages on screen:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from qa.documents import SUFFIXES
 from qa.errors import QAError
+from qa.login import Login
 from qa.settings import IndexSettings, Settings
 from qa.terminal import SafeFormatter, format_hit, print_by_document, print_documents, print_report, shown
 
@@ -195,7 +196,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         user, sep, password = args.auth.partition(":")
         if not sep or not user or not password:
             raise QAError("--auth takes USER:PASSWORD, both non-empty")
-        auth = (user, password)
+        auth = Login(user, password)
     from qa.app import QAApp
     from qa.serve import launch, load_index
 

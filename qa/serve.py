@@ -9,14 +9,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.app import UPLOADS, QAApp
+from qa.app import QAApp
 from qa.build import build_index
 from qa.errors import QAError
 from qa.index import Index
+from qa.login import Login
 from qa.page import CSS
 from qa.settings import Settings
 from qa.storage import is_loadable_format
-from qa.uploads import MAX_FILE_BYTES
+from qa.uploads import MAX_FILE_BYTES, UPLOADS
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def theme() -> gr.themes.Base:
     )
 
 
-def launch(app: QAApp, host: str, port: int, auth: tuple[str, str] | None, **kwargs) -> None:
+def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> None:
     # Gradio keeps uploaded files in its temporary folder: the app's own (hidden, so never synced as a
     # document), and each file is deleted once the upload is processed.
     incoming = Path(app.settings.uploads_dir).resolve() / ".incoming"

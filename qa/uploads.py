@@ -9,12 +9,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.build import add_files
 from qa.documents import SUFFIXES
 from qa.errors import QAError
+from qa.render import plural, text
+from qa.settings import Settings
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES_PER_UPLOAD = 20
 MAX_FILES_TOTAL = 200
+UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
 
 # Letters and digits of any script, and . _ - space: nothing else survives in a saved name.
 _UNSAFE = re.compile(r"[^\w. -]+")
@@ -76,3 +80,35 @@ def save_uploads(paths: list[Path], original_names: list[str], folder: Path) -> 
         existing += 1
         result.saved.append(target.name)
     return result
+
+
+def add_uploads(paths: list[Path], folder: Path, index_name: str, settings: Settings) -> list[str]:
+    """Save uploaded files into `folder` and add them to the index's uploads collection: the report's
+    lines, for the page. The folder is kept to what the index holds: a file that could not be added is
+    deleted again, whatever stopped it."""
+    try:
+        result = save_uploads(paths, [p.name for p in paths], folder)
+    except QAError as exc:
+        return [f"⚠️ {text(str(exc))}"]
+    lines = [f"Refused {text(r)}" for r in result.refused]
+    if result.saved:
+        saved = [folder / name for name in result.saved]
+        try:
+            report = add_files(saved, index_name, settings, UPLOADS)
+        except BaseException as exc:
+            for path in saved:  # the index stays as it was, and so does the folder
+                path.unlink(missing_ok=True)
+            if not isinstance(exc, QAError):
+                raise
+            return [f"⚠️ Could not add {', '.join(text(n) for n in result.saved)}: {text(str(exc))}", *lines]
+        unreadable = {Path(path).name: why for path, why in report.skipped.items()}
+        for name in unreadable:
+            (folder / name).unlink(missing_ok=True)
+        added = [n for n in result.saved if n not in unreadable]
+        if added:
+            lines.insert(0, f"Added {', '.join(text(n) for n in added)}: the index now holds "
+                         f"{plural(report.documents, 'document')}, yours searched together with the rest.")  # fmt: skip
+        lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
+    if result.unchanged:
+        lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -11,6 +12,8 @@ from qa.app import QAApp
 from qa.cli import main
 from qa.conversation import was_followup
 from qa.index import Index
+from qa.intake import Intake
+from qa.login import Login
 from qa.render import document_html, reply_markdown, text
 from qa.settings import Settings
 from tests.files import make_encrypted_pdf, make_pdf
@@ -111,6 +114,41 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     ]  # nothing kept that is not indexed
 
 
+def test_an_upload_is_queued_at_once_and_each_is_reported_when_done(app, tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    otters, herons = incoming / "otters.txt", incoming / "herons.txt"
+    otters.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
+    herons.write_text("Heron count\n\nThe heron count found 23 herons nesting at Lower Moor.")
+    with app.intake.lock:  # the index is being changed (another upload, a removal): the request does not wait
+        started = time.monotonic()
+        status, first = app.queue_upload([str(otters)])
+        status2, second = app.queue_upload([str(herons)])
+        assert time.monotonic() - started < 1.0
+        assert status == "Queued otters&#46;txt: next in line." or "Indexing" in status
+        assert status2 == "Queued herons&#46;txt: 1 upload ahead."
+        assert not app.intake.job(first).finished.is_set()
+    reports = [status for status, *_ in app.follow_upload(second)]
+    assert reports[-1].startswith("Added herons&#46;txt: the index now holds 7 documents")
+    job = app.intake.job(first)  # one at a time, in the order they came
+    assert job.finished.is_set() and job.lines[0].startswith("Added otters&#46;txt: the index now holds 6 documents")
+
+
+def test_an_upload_that_fails_unexpectedly_is_reported_and_the_next_one_is_worked_on(tmp_path):
+    def process(paths):
+        if paths[0].name == "bad.txt":
+            raise RuntimeError("disk on fire")
+        return [f"Added {paths[0].name}"]
+
+    gone = []
+    intake = Intake(process, cleanup=gone.extend)
+    bad, good = intake.submit([tmp_path / "bad.txt"]), intake.submit([tmp_path / "good.txt"])
+    assert good.wait(10) and bad.finished.is_set()
+    assert bad.lines == ["⚠️ The upload could not be added: an unexpected RuntimeError (details in the server's "
+                         "log). Try again; report it if it happens again."]  # fmt: skip
+    assert good.lines == ["Added good.txt"] and gone == [tmp_path / "bad.txt", tmp_path / "good.txt"]
+
+
 def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reason(app, tmp_path):
     incoming = tmp_path / "incoming"
     incoming.mkdir()
@@ -145,6 +183,30 @@ def test_serve_refuses_a_public_address_without_auth(capsys):
     assert "--auth USER:PASSWORD" in capsys.readouterr().err
     assert main(["serve", "--host", "0.0.0.0", "--auth", "nopassword"]) == 1
     assert "USER:PASSWORD" in capsys.readouterr().err
+
+
+def test_failed_logins_are_limited_through_gradios_own_login_route(caplog):
+    import gradio as gr
+    import httpx
+
+    now = [0.0]
+    login = Login("ana", "s3cret", max_failures=3, window=60.0, clock=lambda: now[0])
+    with gr.Blocks() as demo:
+        gr.Markdown("behind a login")
+    _, url, _ = demo.launch(server_name="127.0.0.1", auth=login, prevent_thread_lock=True, quiet=True)
+    try:
+
+        def log_in(user, password):
+            return httpx.post(f"{url}login", data={"username": user, "password": password}).status_code
+
+        assert log_in("ana", "s3cret") == 200
+        assert [log_in("ana", guess) for guess in ("a", "b", "c")] == [400, 400, 400]
+        assert log_in("ana", "s3cret") == 400  # three guesses a minute: the right one waits too
+        assert "logins open again in 60 s" in caplog.text
+        now[0] += 61
+        assert log_in("ana", "s3cret") == 200 and log_in("ANA", "s3cret") == 400
+    finally:
+        demo.close()
 
 
 def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_root, tmp_path):
