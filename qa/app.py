@@ -16,18 +16,16 @@ import gradio as gr  # noqa: E402
 from qa.answers import answer, check_k, check_question
 from qa.build import remove_documents
 from qa.compare import asks_across, by_document
-from qa.conversation import contextualize, was_followup
-from qa.documents import SUFFIXES
+from qa.conversation import contextualize
 from qa.errors import QAError
 from qa.index import Index
 from qa.intake import Intake, Job
-from qa.page import EXAMPLES, REPLY_JS, SCROLL_JS
 from qa.records import Answer
 from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import listing
-from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, UPLOADS, add_uploads
+from qa.uploads import UPLOADS, add_uploads
 
 log = logging.getLogger(__name__)
 
@@ -247,86 +245,14 @@ class QAApp:
             raise gr.Error(str(exc)) from exc
         return answer.to_dict()
 
+    def documents_table(self) -> list[list]:
+        """The documents panel's rows: what the index holds, for a reader."""
+        return [
+            [_short(row["title"]), row["id"], row["collection"], row["passages"], row.get("date") or "—",
+             (row.get("indexed_at") or "")[:10]]
+            for row in listing(self.index.manifest)
+        ]  # fmt: skip
+
     def documents_api(self) -> list[dict]:
-        """`/documents`: what the index holds (id, collection, title, passages, pages, indexed_at)."""
+        """`/documents`: what the index holds (id, collection, title, passages, pages, date, indexed_at)."""
         return listing(self.index.manifest)
-
-    # -- layout ------------------------------------------------------------------------------------
-
-    def blocks(self) -> gr.Blocks:
-        with gr.Blocks(title="Document QA", analytics_enabled=False) as demo:
-            gr.Markdown("## Ask the documents\nAnswers are sentences quoted from the documents, with their sources.")
-            earlier = gr.State([])
-            last = gr.State(None)
-            job = gr.State(None)  # this page's last upload, followed until it reports
-            with gr.Row():
-                with gr.Column(scale=3):
-                    # No scrolling to the bottom after a reply: the reply's top, its answer, is put in view
-                    # (REPLY_JS), not its last citations.
-                    chat = gr.Chatbot(
-                        elem_id="chat", height=520, label="Conversation", group_consecutive_messages=False,
-                        autoscroll=False,
-                    )  # fmt: skip
-                    with gr.Row():
-                        box = gr.Textbox(
-                            placeholder="Ask a question about the documents…",
-                            show_label=False,
-                            scale=5,
-                            elem_id="question",
-                            max_length=self.settings.max_question_chars,
-                        )
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                    each = gr.Checkbox(
-                        False, label="By document: every document's answer side by side (on by itself for "
-                        "questions with 'each', 'every', 'compare', 'all the ...')", elem_id="by-document",
-                    )  # fmt: skip
-                    examples = gr.Examples(EXAMPLES, inputs=box, label="Examples", api_visibility="private")
-                    with gr.Row():
-                        # Shown after a reply searched with the question before it: one click undoes that.
-                        alone = gr.Button("Ask on its own", elem_id="alone", size="sm", visible=False)
-                        new = gr.Button("Clear", elem_id="clear", size="sm")
-                with gr.Column(scale=2):
-                    citations = gr.Radio(choices=[], label="Open a cited document", elem_id="citations")
-                    view = gr.HTML(self.show_document(None, None), elem_id="doc-view")
-            with gr.Accordion("Settings", open=False):
-                k = gr.Slider(1, 10, value=self.settings.k, step=1, label="Passages to show")
-                only = gr.Dropdown(self.document_choices(), multiselect=True, label="Only these documents (empty: all)")
-                mode = gr.Radio(list(MODES), value=self.settings.mode, label="Retrieval mode")
-            with gr.Accordion("Add documents", open=False):
-                gr.Markdown(
-                    f"Formats: {', '.join(SUFFIXES)}; up to {MAX_FILES_PER_UPLOAD} files at a time, "
-                    f"{MAX_FILE_BYTES // 2**20} MB each. The seed documents are never changed."
-                )
-                upload = gr.File(file_count="multiple", file_types=list(SUFFIXES), elem_id="upload", label="Files")
-                status = gr.Markdown(elem_id="upload-status")
-                yours = gr.CheckboxGroup(self.upload_choices(), label="Your documents", elem_id="yours")
-                remove = gr.Button("Remove the chosen documents", elem_id="remove", size="sm")
-
-            outputs = [chat, earlier, citations, last, box]
-            # An example asks when it is clicked, as if typed and sent.
-            for event in (box.submit, send.click, examples.load_input_event.then):
-                event(self.respond, [box, chat, earlier, k, only, mode, each], outputs, api_visibility="private").then(
-                    None, js=REPLY_JS
-                ).then(lambda e: gr.update(visible=was_followup(e)), earlier, alone, api_visibility="private")
-            alone.click(self.ask_alone, [chat, earlier, k, only, mode], outputs, api_visibility="private").then(
-                None, js=REPLY_JS
-            ).then(lambda: gr.update(visible=False), None, alone, api_visibility="private")
-            # Internal handlers stay off the API page: /ask and /documents are the API.
-            new.click(lambda: ([], [], gr.update(choices=[], value=None), None, self.show_document(None, None),
-                               gr.update(visible=False)),
-                      None, [chat, earlier, citations, last, view, alone], api_visibility="private")  # fmt: skip
-            citations.change(self.show_document, [citations, last], view, api_visibility="private").then(
-                None, js=SCROLL_JS
-            )
-            # The upload is queued at once and followed until done: no request holds the indexing.
-            upload.upload(self.queue_upload, upload, [status, job], api_visibility="private").then(
-                self.follow_upload, job, [status, only, yours], api_visibility="private", concurrency_limit=None
-            )
-            remove.click(self.remove_uploads, yours, [status, only, yours], api_visibility="private")
-            # The chat's own trash icon clears the conversation too, not only the messages on screen:
-            # the next question is not taken as a follow-up of a forgotten one.
-            chat.clear(lambda: ([], gr.update(choices=[], value=None), None), None, [earlier, citations, last],
-                       api_visibility="private")  # fmt: skip
-            gr.api(self.ask_api, api_name="ask")
-            gr.api(self.documents_api, api_name="documents")
-        return demo

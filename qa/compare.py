@@ -41,11 +41,13 @@ class DocumentAnswer:
     confidence: float
     answers: bool
     also_in: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, title) quoting the same sentence
+    date: str = ""  # the date the document declares, where it does
 
     def to_dict(self) -> dict:
         return {
             "doc_id": self.doc_id,
             "title": self.title,
+            "date": self.date or None,
             "answers": self.answers,
             "confidence": round(self.confidence, 4),
             "hit": self.hit.to_dict() if self.hit else None,
@@ -78,17 +80,17 @@ def by_document(
         rows_of.setdefault(found.hits[i].passage.doc_id, []).append(row)
     out = []
     for doc_id in wanted:
-        title = index.title(doc_id)
+        title, date = index.title(doc_id), index.date(doc_id)
         rows = rows_of.get(doc_id)
         if not rows:
-            out.append(DocumentAnswer(doc_id, title, None, 0.0, False))
+            out.append(DocumentAnswer(doc_id, title, None, 0.0, False, date=date))
             continue
         best, features = question_features(probabilities[rows], found.features[rows], found.signals)
         i, start, end = found.sentences[rows[best]]
         confidence = float(scorers.answerable.probability(features)[0])
         hit = replace(found.hits[i], answer_start=start, answer_end=end, span_start=start, span_end=end,
                       answer_score=float(probabilities[rows[best]]))  # fmt: skip
-        out.append(DocumentAnswer(doc_id, title, hit, confidence, confidence >= scorers.threshold))
+        out.append(DocumentAnswer(doc_id, title, hit, confidence, confidence >= scorers.threshold, date=date))
     out.sort(key=lambda d: (not d.answers, -d.confidence))
     merged: list[DocumentAnswer] = []
     for item in out:

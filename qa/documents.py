@@ -84,6 +84,7 @@ def read_document(path: Path, root: Path, progress: bool = False) -> Document:
         headings=extract.headings,
         pages=extract.pages,
         encoding=extract.encoding,
+        date=extract.date,
     )
 
 

@@ -179,6 +179,10 @@ class Index:
     def title(self, doc_id: str) -> str:
         return self.manifest["documents"][doc_id]["title"]
 
+    def date(self, doc_id: str) -> str:
+        """The date the document's file declares (ISO), or "" where it declares none."""
+        return self.manifest["documents"][doc_id].get("date") or ""
+
     def search(
         self,
         question: str,

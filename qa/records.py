@@ -18,6 +18,7 @@ class Document:
     pages: tuple[tuple[int, int], ...] = ()  # (offset, page number) where each page's text starts (PDF)
     encoding: str = ""  # of a text file, as detected
     collection: str = ""  # the part of the index it belongs to: the synced folder's, or "uploads"
+    date: str = ""  # the date the file declares (ISO), where it declares one
 
     def to_dict(self) -> dict:
         return _fields(self)

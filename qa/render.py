@@ -113,7 +113,8 @@ def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
         hit = r.hit
         sources = [f"{text(r.title)} ({where(hit)})"] + [f"{text(t)} ({text(d)})" for d, t in r.also_in]
         lines += [
-            f"{n}. **{text(r.title)}** · {'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
+            f"{n}. **{text(r.title)}**{f' · {text(r.date)}' if r.date else ''} · "
+            f"{'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
             f"   > {_quoted(hit.answer_text, text(hit.answer_text))}",
             f"   > — {' · '.join(sources)}",
             "",

@@ -14,7 +14,7 @@ from qa.build import build_index
 from qa.errors import QAError
 from qa.index import Index
 from qa.login import Login
-from qa.page import CSS
+from qa.page import CSS, page
 from qa.settings import Settings
 from qa.storage import is_loadable_format
 from qa.uploads import MAX_FILE_BYTES, UPLOADS
@@ -56,7 +56,7 @@ def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> No
     incoming = Path(app.settings.uploads_dir).resolve() / ".incoming"
     shutil.rmtree(incoming, ignore_errors=True)  # what an earlier run left: nothing is in progress yet
     os.environ.setdefault("GRADIO_TEMP_DIR", str(incoming))
-    app.blocks().queue(default_concurrency_limit=2).launch(
+    page(app).queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,
         auth=auth,

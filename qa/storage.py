@@ -67,7 +67,7 @@ def read_manifest(path: Path) -> dict:
 def listing(manifest: dict) -> list[dict]:
     """The documents of an index as `qa list` and `/documents` show them; where records are stored is
     the index's own business."""
-    shown = ("collection", "title", "passages", "pages", "indexed_at", "sha256")
+    shown = ("collection", "title", "passages", "pages", "date", "indexed_at", "sha256")
     return [
         {"id": doc_id, **{k: entry.get(k) for k in shown}} for doc_id, entry in manifest.get("documents", {}).items()
     ]
@@ -195,7 +195,7 @@ def write_version(
                     entries[d.id] = {
                         "sha256": d.sha256, "title": d.title, "collection": d.collection,
                         "passages": len(part.passages), "pages": len(d.pages) or None,
-                        "indexed_at": part.indexed_at, "segment": sid,
+                        "indexed_at": part.indexed_at, "date": d.date or None, "segment": sid,
                     }  # fmt: skip
                     part.vectors = part.sentence_vectors = None  # written: let them go
             for doc_id, where in writer.close().items():

@@ -34,7 +34,8 @@ def print_by_document(results: list) -> None:
     print(f"By document: {len(answering)} of {len(results)} answer\n")
     for n, r in enumerate(answering, start=1):
         sources = ", ".join([f"{r.doc_id}, {r.hit.location}", *(d for d, _ in r.also_in)])
-        print(shown(f"{n}. {r.title} [confidence {r.confidence:.2f}]"))
+        dated = f", {r.date}" if r.date else ""
+        print(shown(f"{n}. {r.title}{dated} [confidence {r.confidence:.2f}]"))
         print(shown(textwrap.fill(f"“{r.hit.answer_text}”", width=100, initial_indent="   ", subsequent_indent="   ")))
         print(shown(f"   — {sources}\n"))
     silent = [r for r in results if not r.answers]
@@ -54,5 +55,10 @@ def print_documents(rows: list[dict]) -> None:
     for row in rows:
         pages = f", {row['pages']} pages" if row.get("pages") else ""
         indexed = row.get("indexed_at", "?")
-        print(shown(f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}, indexed {indexed}"))
+        dated = f", dated {row['date']}" if row.get("date") else ""
+        print(
+            shown(
+                f"{row['id']}  [{row.get('collection', '')}] {row['passages']} passages{pages}{dated}, indexed {indexed}"
+            )
+        )
         print(shown(f"    {row['title']}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 HEADER = "Porthen Council Annual Report 2026"
@@ -45,6 +46,7 @@ def make_pdf(path: Path, title: str = "Annual Report of Porthen Council") -> Pat
 
     pdf = Report()
     pdf.set_title(title)
+    pdf.set_creation_date(datetime(2024, 3, 1, 9, 30, tzinfo=UTC))
     pdf.set_auto_page_break(False)
     for number, fact in PAGE_FACTS.items():
         pdf.add_page()
@@ -121,6 +123,7 @@ def make_docx(path: Path, title_property: str | None = "Coastal Path Guide") -> 
 
     document = docx.Document()
     document.core_properties.title = title_property or ""
+    document.core_properties.created = datetime(2023, 5, 4, 12, 0)
     document.add_paragraph("Guide to the Coastal Path", style="Title")
     document.add_heading("Walking the path", 1)
     document.add_paragraph("The coastal path runs for forty kilometres between Porthen and Tollbridge.")
@@ -139,6 +142,7 @@ def make_docx(path: Path, title_property: str | None = "Coastal Path Guide") -> 
 
 
 HTML_PAGE = """<!doctype html><html><head><title>Harbour Walks | Porthen Council</title>
+<meta name="date" content="2025-06-30">
 <style>body { color: red } .STYLE_TEXT {}</style><script>var secret = "SCRIPT_TEXT";</script></head>
 <body><nav><a href="/">Home</a> <a href="/about">NAV_TEXT About the council</a></nav>
 <div id="cookie-banner" class="cookie-consent">COOKIE_TEXT We use cookies to improve your experience. Accept all cookies.</div>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -160,6 +161,14 @@ def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reas
     assert f"uploads/report&#46;pdf · {text('p. 2, Ferry services')}" in history[-1]["content"]
     page = app.show_document("0", answer)
     assert '<span class="page-mark">p. 2</span>' in page and "cited: p&#46; 2" in page
+    # The documents panel lists it with the date the file declares and the day it was added; the seeds
+    # declare none. A by-document reply dates its card.
+    rows = {row[1]: row for row in app.documents_table()}
+    assert rows["uploads/report.pdf"][2:5] == ["uploads", rows["uploads/report.pdf"][3], "2024-03-01"]
+    assert rows["uploads/report.pdf"][5] == datetime.now(UTC).date().isoformat()
+    assert rows[CHESHIRE][2] == "seeds" and rows[CHESHIRE][4] == "—" and len(rows) == 6
+    history, *_ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [], each=True)
+    assert f"**Annual Report of Porthen Council** · {text('2024-03-01')} ·" in history[-1]["content"]
     status, _ = app.add_documents([str(make_encrypted_pdf(incoming / "locked.pdf", user_password="secret"))])
     assert "Refused locked&#46;pdf: encrypted &#40;it needs a password&#41;" in status
 

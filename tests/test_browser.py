@@ -173,6 +173,22 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     # An example asks when clicked (the chat was cleared of this answer above).
     page.get_by_text("How many years in prison have TITAN investigations produced?", exact=True).first.click()
     expect(chat).to_contain_text("2,000 years", timeout=60_000)
+
+    # The documents panel lists what is indexed (the uploads too); choosing one searches only it, and the
+    # reply says so.
+    page.get_by_text("Documents", exact=True).click()
+    table = page.locator("#documents-table")
+    expect(table).to_contain_text("uploads/otters.txt")
+    expect(table).to_contain_text("Otter survey 2026")
+    expect(table).to_contain_text("002_59c356561a19db13.txt")
+    page.locator("#only input").click()
+    page.locator("#only input").fill("Otter survey")
+    page.get_by_role("option", name="Otter survey 2026 (uploads/otters.txt)").click()
+    page.locator("#documents").click(position={"x": 5, "y": 5})  # close the options list
+    ask(page, "Who is the PCC for Cheshire?")
+    expect(chat.locator(".message-row, [data-testid='bot']").last).to_contain_text(
+        "Searched 1 of 7 documents", timeout=60_000
+    )
     page.close()
 
 

@@ -24,6 +24,7 @@ class Extract:
     title: str | None = None  # the title the file declares (properties, <title>, first heading)
     encoding: str = ""  # of a text file, as detected
     warnings: tuple[str, ...] = ()  # parts that could not be read (a page that failed), for the log
+    date: str = ""  # the date the file declares (PDF and Word properties, a page's metadata), ISO
 
 
 def is_heading_shaped(paragraph: str) -> bool:
@@ -105,9 +106,11 @@ class TextBuilder:
     def text(self) -> str:
         return "".join(self._parts)
 
-    def build(self, title: str | None = None, encoding: str = "", warnings: tuple[str, ...] = ()) -> Extract:
+    def build(
+        self, title: str | None = None, encoding: str = "", warnings: tuple[str, ...] = (), date: str = ""
+    ) -> Extract:
         headings = self._headings
         if not headings:  # none marked: find them by shape; the document's last paragraph never is one
             plain = [(a, t) for a, t in self._plain if a + len(t) != self._length]
             headings = [(a, 1, t) for a, t in plain if is_heading_shaped(t)]
-        return Extract(self.text, tuple(headings), tuple(self._pages), title, encoding, warnings)
+        return Extract(self.text, tuple(headings), tuple(self._pages), title, encoding, warnings, date)

@@ -122,6 +122,15 @@ def _paragraphs(lines: list[str], width: int, keep: set[str]) -> list[str]:
     return out
 
 
+def _date(reader) -> str:
+    """The creation date in the file's information dictionary, if it has a readable one."""
+    try:
+        created = (reader.metadata or {}).creation_date if reader.metadata is not None else None
+    except Exception:  # an unparseable date string: the date is unknown, not the file unreadable
+        return ""
+    return created.date().isoformat() if created else ""
+
+
 def _title(reader) -> str | None:
     try:
         title = " ".join(str((reader.metadata or {}).get("/Title") or "").split())
@@ -170,7 +179,7 @@ def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
     """A .pdf file: the text of each page, a page that fails reported and skipped, never the whole file."""
     with _PageErrors():  # pypdf's notes on objects it repaired while opening stay out of the log
         reader = _open(data, name)
-        title = _title(reader)
+        title, date = _title(reader), _date(reader)
     texts, warnings = _read_pages(reader, name, progress)
     letters = sum(ch.isalnum() for lines in texts for line in lines for ch in line)
     if letters < _MIN_CHARS_PER_PAGE * len(texts):
@@ -192,7 +201,7 @@ def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
                 builder.page(number)
             builder.paragraph(paragraph, joins=joins)
             last = paragraph
-    return builder.build(title=title, warnings=tuple(warnings))
+    return builder.build(title=title, warnings=tuple(warnings), date=date)
 
 
 def _opens_without_password(reader) -> bool:

@@ -32,6 +32,7 @@ def read_html(data: bytes, name: str, progress: bool = False) -> Extract:
         raise QAError(f"{name}: no main text found in the page; skipped")
     builder = TextBuilder()
     first_heading = build_markdown(markdown, builder)
-    metadata = trafilatura.extract_metadata(page)
+    # Only the date the page declares (its metadata): not one guessed from dates its text mentions.
+    metadata = trafilatura.extract_metadata(page, extensive=False)
     title = (metadata.title if metadata else None) or first_heading
-    return builder.build(title=title, encoding=encoding)
+    return builder.build(title=title, encoding=encoding, date=(metadata.date or "") if metadata else "")

@@ -53,4 +53,5 @@ def read_docx(data: bytes, name: str, progress: bool = False) -> Extract:
         else:
             builder.paragraph(block.text)
     title = (document.core_properties.title or "").strip() or title_style
-    return builder.build(title=title)
+    created = document.core_properties.created
+    return builder.build(title=title, date=created.date().isoformat() if created else "")
