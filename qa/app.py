@@ -21,18 +21,13 @@ from qa.errors import QAError
 from qa.index import Index
 from qa.intake import Intake, Job
 from qa.records import Answer
-from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, text
+from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, short_title, text
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import listing
 from qa.uploads import UPLOADS, add_uploads
 
 log = logging.getLogger(__name__)
-
-
-def _short(title: str, chars: int = 60) -> str:
-    """A title short enough for a list of citations (the seeds' run to 120 capitals)."""
-    return title if len(title) <= chars else title[:chars].rsplit(" ", 1)[0] + "…"
 
 
 def _gradio_cache() -> Path:
@@ -116,7 +111,7 @@ class QAApp:
             {"role": "assistant", "content": reply},
         ]
         choices = [
-            (f"{h.rank}. {_short(h.title)} — {h.passage.doc_id}, {h.location}", str(i))
+            (f"{h.rank}. {short_title(h.title)} — {h.passage.doc_id}, {h.location}", str(i))
             for i, h in enumerate(answer.hits)
         ]
         return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
@@ -248,7 +243,7 @@ class QAApp:
     def documents_table(self) -> list[list]:
         """The documents panel's rows: what the index holds, for a reader."""
         return [
-            [_short(row["title"]), row["id"], row["collection"], row["passages"], row.get("date") or "—",
+            [short_title(row["title"]), row["id"], row["collection"], row["passages"], row.get("date") or "—",
              (row.get("indexed_at") or "")[:10]]
             for row in listing(self.index.manifest)
         ]  # fmt: skip

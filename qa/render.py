@@ -19,6 +19,11 @@ def text(value: str) -> str:
     return value.translate(_ENTITIES)
 
 
+def short_title(title: str, chars: int = 60) -> str:
+    """A title short enough to repeat in a list of citations (the seeds' run to 120 capitals)."""
+    return title if len(title) <= chars else title[:chars].rsplit(" ", 1)[0] + "…"
+
+
 def where(hit: Hit) -> str:
     return f"{text(hit.passage.doc_id)} · {text(hit.location)}"
 
@@ -83,9 +88,10 @@ def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str]
             if best.narrow_span
             else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
         )
+        markers = "".join(f"[{n}]" for n in answer.citations)
         lines += [
-            f"> {quote}",
-            f"> — {text(best.title)} ({where(best)})",
+            f"> {quote} <sup>{markers}</sup>",
+            f"> — {text(short_title(best.title))} ({where(best)})",
             "",
             f"*Confidence: {answer.confidence_words} ({answer.confidence:.2f})*",
             "",
@@ -96,7 +102,8 @@ def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str]
         if len(preview) > PREVIEW_CHARS:
             preview = preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
         lines.append(
-            f"{hit.rank}. **{text(hit.title)}** · {where(hit)} · match {hit.answer_score:.2f}\n"
+            f"{hit.rank}. **{text(short_title(hit.title))}** · {where(hit)} · {hit.match_words} match "
+            f"({hit.answer_score:.2f})\n"
             f'<details><summary>{text(preview)}</summary><div class="passage">{passage_html(hit)}</div></details>'
         )
     return "\n".join(lines)
@@ -113,7 +120,7 @@ def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
         hit = r.hit
         sources = [f"{text(r.title)} ({where(hit)})"] + [f"{text(t)} ({text(d)})" for d, t in r.also_in]
         lines += [
-            f"{n}. **{text(r.title)}**{f' · {text(r.date)}' if r.date else ''} · "
+            f"{n}. **{text(short_title(r.title))}**{f' · {text(r.date)}' if r.date else ''} · "
             f"{'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
             f"   > {_quoted(hit.answer_text, text(hit.answer_text))}",
             f"   > — {' · '.join(sources)}",
