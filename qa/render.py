@@ -118,7 +118,8 @@ def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
     lines = [*(scope or []), f"**By document:** {said} of {plural(total, 'document')} answer", ""]
     for n, r in enumerate(answering, start=1):
         hit = r.hit
-        sources = [f"{text(r.title)} ({where(hit)})"] + [f"{text(t)} ({text(d)})" for d, t in r.also_in]
+        # The card's title names its document: its source line only says where, then who quotes it too.
+        sources = [where(hit)] + [f"{text(short_title(t))} ({text(d)})" for d, t in r.also_in]
         lines += [
             f"{n}. **{text(short_title(r.title))}**{f' · {text(r.date)}' if r.date else ''} · "
             f"{'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
@@ -127,7 +128,7 @@ def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
             "",
         ]
     if silent:
-        lines.append("*Do not seem to say:* " + "; ".join(text(r.title) for r in silent))
+        lines.append("*Do not seem to say:* " + "; ".join(text(short_title(r.title)) for r in silent))
     return "\n".join(lines)
 
 

@@ -21,9 +21,7 @@ class SafeFormatter(logging.Formatter):
 
 def format_hit(hit, width: int = 100) -> str:
     p = hit.passage
-    head = (
-        f"{hit.rank}. [{hit.match_words} match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {p.location}, chars {p.start}-{p.end}"
-    )
+    head = f"{hit.rank}. [{hit.match_words} match {hit.answer_score:.2f}] {hit.title}\n   {p.doc_id}, {p.location}, chars {p.start}-{p.end}"
     body = textwrap.fill(" ".join(p.text.split()), width=width, initial_indent="   ", subsequent_indent="   ")
     return f"{head}\n{body}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -170,6 +171,9 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     # "each" asks every document: one card per answering document, and those that do not say.
     ask(page, "What did each commissioner say about funding?")
     expect(chat).to_contain_text("By document:", timeout=60_000)
+    compared = chat.locator(".message-row, [data-testid='bot']").last
+    answering = int(re.search(r"By document: (\d+) of \d+ documents answer", compared.inner_text()).group(1))
+    assert answering >= 2 and compared.locator("ol > li").count() == answering  # a card per document
 
     # An example asks when clicked (the chat was cleared of this answer above).
     page.get_by_text("How many years in prison have TITAN investigations produced?", exact=True).first.click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -77,6 +78,10 @@ def test_the_chat_compares_when_asked_and_says_when_a_filter_is_on(app):
     assert reply.startswith("**By document:**") and "of 5 documents answer" in reply
     assert len(citations["choices"]) == len(answer.hits) >= 3  # a citation per answering document
     assert "<strong>" not in reply.split("\n")[0]
+    # One card per answering document, titled once: its source line says only where.
+    cards = [line for line in reply.split("\n") if re.match(r"\d+\. \*\*", line)]
+    sources = [line for line in reply.split("\n") if line.startswith("   > — ")]
+    assert len(cards) == len(sources) == len(answer.hits) and not any("RESPONSE OF" in s for s in sources)
     # The toggle does the same for any question.
     history, *_ = app.respond("Who is the PCC for Cheshire?", [], [], each=True)
     assert history[-1]["content"].startswith("**By document:**")
