@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from qa.render import by_document_markdown, document_html, plural, reply_markdow
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import listing
-from qa.uploads import UPLOADS, add_uploads
+from qa.uploads import QUEUED, UPLOADS, add_uploads
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class QAApp:
     def __init__(self, index: Index, settings: Settings = Settings()):
         self._index = index
         self.settings = settings
-        self.intake = Intake(self._process_upload, self._forget_gradio_copies)
+        self.intake = Intake(self._process_upload, self._unstage)
 
     @property
     def index(self) -> Index:
@@ -147,7 +149,7 @@ class QAApp:
         request returns at once; `follow_upload` reports when the job is done."""
         if not files:
             return "No files received.", None
-        job = self.intake.submit([Path(f) for f in files])
+        job = self.intake.submit(self._stage([Path(f) for f in files]))
         return self._progress(job), job.id
 
     def follow_upload(self, job_id: int | None):
@@ -179,12 +181,25 @@ class QAApp:
     def _process_upload(self, paths: list[Path]) -> list[str]:
         return add_uploads(paths, Path(self.settings.uploads_dir), self._index.path.name, self._index_settings())
 
-    @staticmethod
-    def _forget_gradio_copies(paths: list[Path]) -> None:
-        cache = _gradio_cache()
-        for f in paths:  # Gradio's copies: what was kept is in the uploads folder now
-            if f.resolve().is_relative_to(cache):
-                f.unlink(missing_ok=True)
+    def _stage(self, paths: list[Path]) -> list[Path]:
+        """Gradio's copies of the files moved into the upload queue's own folder (uploads/.queued), where
+        Gradio's cache cleaning cannot delete them while they wait; other paths are the caller's."""
+        cache, staged = _gradio_cache(), []
+        batch = Path(self.settings.uploads_dir) / QUEUED / uuid.uuid4().hex
+        for n, path in enumerate(paths):
+            if path.resolve().is_relative_to(cache):
+                target = batch / str(n) / path.name  # one folder a file: two uploads may share a name
+                target.parent.mkdir(parents=True)
+                path = Path(shutil.move(path, target))
+            staged.append(path)
+        return staged
+
+    def _unstage(self, paths: list[Path]) -> None:
+        """After an upload is processed: its queued files go (what was kept is in the uploads folder)."""
+        queued = (Path(self.settings.uploads_dir) / QUEUED).resolve()
+        for path in paths:
+            if path.resolve().is_relative_to(queued):
+                shutil.rmtree(path.resolve().parents[1], ignore_errors=True)
 
     def upload_choices(self) -> list[tuple[str, str]]:
         """The user's own documents (the uploads collection): only these can be removed from the app."""

@@ -64,11 +64,12 @@ REPLY_JS = """() => { setTimeout(() => {
 }, 60); }"""
 
 
-def page(app: QAApp) -> gr.Blocks:
+def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
     """The page over `app`: the chat and the cited document side by side; settings, documents and
-    uploads folded below. Only /ask and /documents are public; every other handler is private."""
+    uploads folded below. Only /ask and /documents are public; every other handler is private.
+    `delete_cache` is Gradio's (every N seconds, delete the uploads older than M)."""
     private = {"api_visibility": "private"}
-    with gr.Blocks(title="Document QA", analytics_enabled=False) as demo:
+    with gr.Blocks(title="Document QA", analytics_enabled=False, delete_cache=delete_cache) as demo:
         gr.Markdown("## Ask the documents\nAnswers are sentences quoted from the documents, with their sources.")
         earlier = gr.State([])
         last = gr.State(None)

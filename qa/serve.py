@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
 
 from qa.app import QAApp
 from qa.build import build_index
@@ -17,9 +19,11 @@ from qa.login import Login
 from qa.page import CSS, page
 from qa.settings import Settings
 from qa.storage import is_loadable_format
-from qa.uploads import MAX_FILE_BYTES, UPLOADS
+from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, QUEUED, UPLOADS
 
 log = logging.getLogger(__name__)
+
+CACHE_AGE = 15 * 60  # seconds an upload nothing claimed stays in Gradio's folder
 
 
 def load_index(index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True) -> Index:
@@ -50,13 +54,53 @@ def theme() -> gr.themes.Base:
     )
 
 
+# What Gradio's upload route may hold at once, waiting for the app: files arrive there before the app
+# sees them (a client can post files and never ask the app to add them), so the app's own limits do not
+# bound them. The page's uploads are moved out within a second; the rest is deleted after CACHE_AGE.
+WAITING_FILES = 100
+WAITING_BYTES = 40 * MAX_FILE_BYTES
+# One upload request: as many files of the largest size as one upload may hold, with room for the form.
+REQUEST_BYTES = MAX_FILES_PER_UPLOAD * MAX_FILE_BYTES + 2**20
+
+
+class UploadGuard:
+    """ASGI middleware in front of Gradio's upload route: refuses an upload that is too large for one
+    request (413), gives no length (411), or arrives while too much is already waiting (429)."""
+
+    def __init__(self, app, folder: Path):
+        self.app, self.folder = app, folder
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
+            refusal = self.refusal(dict(scope["headers"]).get(b"content-length"))
+            if refusal is not None:
+                status, message = refusal
+                log.warning("upload refused: %s", message)
+                await PlainTextResponse(message, status_code=status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def refusal(self, length: bytes | None) -> tuple[int, str] | None:
+        if length is None or not length.isdigit():
+            return 411, "an upload must say its length (Content-Length)"
+        if int(length) > REQUEST_BYTES:
+            return 413, f"an upload may hold at most {MAX_FILES_PER_UPLOAD} files of {MAX_FILE_BYTES // 2**20} MB"
+        waiting = [p.stat().st_size for p in self.folder.rglob("*") if p.is_file()] if self.folder.is_dir() else []
+        if len(waiting) >= WAITING_FILES or sum(waiting) >= WAITING_BYTES:
+            return 429, "too many uploads are waiting to be processed: try again in a few minutes"
+        return None
+
+
 def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> None:
     # Gradio keeps uploaded files in its temporary folder: the app's own (hidden, so never synced as a
-    # document), and each file is deleted once the upload is processed.
-    incoming = Path(app.settings.uploads_dir).resolve() / ".incoming"
-    shutil.rmtree(incoming, ignore_errors=True)  # what an earlier run left: nothing is in progress yet
+    # document). The page's uploads are moved out of it into the upload queue (qa.intake) at once;
+    # what nothing claims is deleted after CACHE_AGE; the upload route is guarded (UploadGuard).
+    folder = Path(app.settings.uploads_dir).resolve()
+    incoming = folder / ".incoming"
+    for leftover in (incoming, folder / QUEUED):  # what an earlier run left: nothing is in progress yet
+        shutil.rmtree(leftover, ignore_errors=True)
     os.environ.setdefault("GRADIO_TEMP_DIR", str(incoming))
-    page(app).queue(default_concurrency_limit=2).launch(
+    page(app, delete_cache=(60, CACHE_AGE)).queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,
         auth=auth,
@@ -66,5 +110,6 @@ def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> No
         css=CSS,
         theme=theme(),
         footer_links=["api"],
+        app_kwargs={"middleware": [Middleware(UploadGuard, folder=incoming)]},
         **kwargs,
     )

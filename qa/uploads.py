@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES_PER_UPLOAD = 20
 MAX_FILES_TOTAL = 200
 UPLOADS = "uploads"  # the collection of the user's own documents, in the same index as the rest
+QUEUED = ".queued"  # in the uploads folder: files waiting in the upload queue (hidden: never synced)
 
 # Letters and digits of any script, and . _ - space: nothing else survives in a saved name.
 _UNSAFE = re.compile(r"[^\w. -]+")

@@ -143,6 +143,22 @@ def test_an_upload_is_queued_at_once_and_each_is_reported_when_done(app, tmp_pat
     assert job.finished.is_set() and job.lines[0].startswith("Added otters&#46;txt: the index now holds 6 documents")
 
 
+def test_gradios_copies_wait_in_the_queues_own_folder_and_go_once_processed(app, tmp_path, monkeypatch):
+    cache = tmp_path / "gradio-cache"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    copy = cache / "3f2a" / "otters.txt"  # how Gradio keeps an upload: a folder of its own a file
+    copy.parent.mkdir(parents=True)
+    copy.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
+    with app.intake.lock:  # held: the job waits, as behind a long upload
+        status, job_id = app.queue_upload([str(copy)])
+        waiting = app.intake.job(job_id).paths[0]
+        assert not copy.exists() and waiting.read_text().startswith("Otter survey")
+        assert waiting.is_relative_to(tmp_path / "uploads" / ".queued")  # Gradio's cache cleaning cannot reach it
+    *_, (status, _, _) = app.follow_upload(job_id)
+    assert status.startswith("Added otters&#46;txt")
+    assert not any((tmp_path / "uploads" / ".queued").iterdir()) and (tmp_path / "uploads" / "otters.txt").exists()
+
+
 def test_an_upload_that_fails_unexpectedly_is_reported_and_the_next_one_is_worked_on(tmp_path):
     def process(paths):
         if paths[0].name == "bad.txt":

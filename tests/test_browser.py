@@ -244,3 +244,30 @@ def test_the_app_never_reaches_beyond_this_machine(server):
     _, home = server
     outbound = home / "outbound.log"
     assert not outbound.exists() or outbound.read_text() == "", outbound.read_text()
+
+
+def test_gradios_upload_route_is_bounded_and_what_it_keeps_is_the_apps(server):
+    """Files posted straight to Gradio's upload route (no page, no app event) land in the app's own
+    folder; past the limits the route refuses more; a request larger than one upload is refused."""
+    import httpx
+
+    from qa.serve import REQUEST_BYTES, WAITING_FILES, UploadGuard
+
+    url, home = server
+    incoming = home / "uploads" / ".incoming"
+    reply = httpx.post(f"{url}gradio_api/upload", files={"files": ("tool.exe", b"MZ not a document")})
+    assert reply.status_code == 200 and Path(reply.json()[0]).is_relative_to(incoming)
+    filler = incoming / "filler"
+    filler.mkdir(parents=True, exist_ok=True)
+    for n in range(WAITING_FILES):
+        (filler / f"{n}.txt").write_text("waiting")
+    try:
+        reply = httpx.post(f"{url}gradio_api/upload", files={"files": ("more.txt", b"more")})
+        assert reply.status_code == 429 and "too many uploads are waiting" in reply.text
+    finally:
+        for path in filler.iterdir():
+            path.unlink()
+        filler.rmdir()
+    assert httpx.post(f"{url}gradio_api/upload", files={"files": ("ok.txt", b"ok")}).status_code == 200
+    guard = UploadGuard(None, incoming)
+    assert guard.refusal(str(REQUEST_BYTES + 1).encode())[0] == 413 and guard.refusal(None)[0] == 411
