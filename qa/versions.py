@@ -138,8 +138,10 @@ def damage(folder: Path, manifest: dict, manifest_name: str) -> str | None:
 
 
 def stat_damage(folder: Path, manifest: dict, manifest_name: str = "manifest.json") -> str | None:
-    """The same check by each file's size and time only: what a change can afford on a large index (a file
-    rewritten since, even to the same size, has another time)."""
+    """The same check by each file's size and time: what a change can afford on a large index (a file
+    rewritten since, even to the same size, has another time). A file whose time alone differs is read
+    and its SHA-256 decides: copying an index (`cp -r`, a restore from a backup) keeps the contents, not
+    the times, and must not make it "damaged"."""
     expected = _files(manifest, manifest_name)
     if isinstance(expected, str):
         return expected
@@ -148,6 +150,8 @@ def stat_damage(folder: Path, manifest: dict, manifest_name: str = "manifest.jso
             stat = (folder / name).stat()
         except OSError:
             return f"{name} is missing"
-        if (stat.st_size, stat.st_mtime_ns) != (record.get("size"), record.get("mtime_ns")):
+        if stat.st_size != record.get("size") or (
+            stat.st_mtime_ns != record.get("mtime_ns") and digest(folder / name) != record.get("sha256")
+        ):
             return f"{name} has changed since it was written"
     return _extra(folder, expected, manifest_name)

@@ -224,6 +224,23 @@ def test_a_damaged_index_is_refused_with_the_file_and_how_to_rebuild(seeds_root,
     assert err.startswith("qa: error: index damaged") and err.count("\n") == 1
 
 
+def test_an_index_copied_without_its_file_times_still_opens_and_takes_changes(seeds_root, tmp_path, embedder):
+    """`cp -r` and restores from a backup keep the contents, not the times: the checksums decide."""
+    from qa.build import add_files
+
+    source = Path(os.path.realpath(seeds_root / "seeds"))
+    shutil.copytree(source, tmp_path / "root" / "seeds", copy_function=shutil.copy)  # times not kept
+    assert (tmp_path / "root" / "seeds" / "learned.json").stat().st_mtime_ns != (
+        source / "learned.json"
+    ).stat().st_mtime_ns
+    index = Index.load(tmp_path / "root" / "seeds")
+    assert index.search("Who is the PCC for Cheshire?", k=1)[0].passage.doc_id == "002_59c356561a19db13.txt"
+    extra = tmp_path / "otters.txt"
+    extra.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
+    report = add_files([extra], "seeds", Settings(index_root=str(tmp_path / "root")), embedder=embedder)
+    assert report.documents == 6
+
+
 def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, embedder, caplog):
     from qa.build import add_files
 
