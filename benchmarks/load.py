@@ -1,11 +1,13 @@
-"""Load on loopback: N concurrent clients asking through /ask for a while, then the same while another
-process keeps adding documents to the index the app serves.
+"""Load on loopback: N concurrent clients asking through /ask for a while, then the same while documents
+are uploaded through the page, then the same while another process adds documents with `qa add`.
 
-    .venv/bin/python benchmarks/load.py [--clients 20] [--seconds 60] [--json OUT.json]
+    .venv/bin/python benchmarks/load.py [--clients 20] [--seconds 60] [--uploaders 2] [--json OUT.json]
 
 `qa serve` runs on a free loopback port over a copy of the seeds index in a temporary folder. Each client
-is a gradio_client.Client asking seed questions in a loop. Reports answers per second, latency
-percentiles, failed requests, and the server's resident memory before and after. Bounded in time.
+is a gradio_client.Client asking seed questions in a loop. Uploaders are pages in Debian's chromium
+(Playwright), each uploading a small document and waiting for its "Added" report, again and again: the
+app's upload queue under load. Reports answers per second, latency percentiles, failed requests, the
+uploads' times from choosing the file to the report, and the server's resident memory. Bounded in time.
 """
 
 from __future__ import annotations
@@ -89,10 +91,59 @@ def _phase(url: str, clients: int, seconds: float) -> dict:
     }
 
 
+def _uploader(
+    url: str, folder: Path, name: str, stop: threading.Event, times: list[float], failures: list[str]
+) -> None:
+    """One page uploading a new small document at a time until `stop`, each timed to its "Added" report."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_text("Add documents", exact=True).click()
+        n = 0
+        while not stop.is_set():
+            doc = folder / f"{name}-{n}.txt"
+            doc.write_text(f"Pond survey {name} {n}\n\nThe survey of pond {n} counted {n * 7 + 3} newts in the spring.")
+            started = time.perf_counter()
+            try:
+                page.locator("#upload input[type=file]").set_input_files([str(doc)])
+                expect(page.locator("#upload-status")).to_contain_text(f"Added {doc.name}", timeout=300_000)
+                times.append(time.perf_counter() - started)
+            except Exception as exc:  # kept for the report, like a failed question
+                failures.append(f"{doc.name}: {type(exc).__name__}")
+            n += 1
+        browser.close()
+
+
+def _with_uploads(url: str, home: Path, clients: int, seconds: float, uploaders: int) -> dict:
+    stop, times, failures = threading.Event(), [], []
+    folder = home / "to-upload"
+    folder.mkdir(exist_ok=True)
+    pages = [threading.Thread(target=_uploader, args=(url, folder, f"page{n}", stop, times, failures))
+             for n in range(uploaders)]  # fmt: skip
+    for t in pages:
+        t.start()
+    out = _phase(url, clients, seconds)
+    stop.set()
+    for t in pages:
+        t.join()
+    out["uploads"] = {
+        "added": len(times),
+        "failed": len(failures),
+        "failures": failures[:5],
+        "p50_s": round(percentile(times, 50), 2) if times else None,
+        "max_s": round(max(times), 2) if times else None,
+    }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--uploaders", type=int, default=2, help="pages uploading at the same time")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,6 +168,8 @@ def main() -> None:
             out = {"clients": args.clients, "seconds": args.seconds, "rss_mb_start": round(_rss_mb(server.pid))}
             out["asking"] = _phase(url, args.clients, args.seconds)
             out["rss_mb_after_asking"] = round(_rss_mb(server.pid))
+            out["asking_while_uploading"] = _with_uploads(url, home, args.clients, args.seconds, args.uploaders)
+            out["rss_mb_after_uploading"] = round(_rss_mb(server.pid))
             # The same, while another process adds a document to the served index every few seconds.
             stop = threading.Event()
             added: list[float] = []

@@ -147,9 +147,12 @@ class QAApp:
     def queue_upload(self, files: list[str] | None):
         """Upload handler: put the files in line for the upload worker and say where they are in it. The
         request returns at once; `follow_upload` reports when the job is done."""
-        if not files:
-            return "No files received.", None
-        job = self.intake.submit(self._stage([Path(f) for f in files]))
+        # A file box that still shows files it sent before sends them again: those were processed (and
+        # their copies deleted) already, so only files that are still there are new.
+        paths = [Path(f) for f in files or [] if Path(f).is_file()]
+        if not paths:
+            return "No new files received: choose the files to add.", None
+        job = self.intake.submit(self._stage(paths))
         return self._progress(job), job.id
 
     def follow_upload(self, job_id: int | None):

@@ -143,9 +143,12 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         )  # fmt: skip
         citations.change(app.show_document, [citations, last], view, **private).then(None, js=SCROLL_JS)
         # The upload is queued at once and followed until done: no request holds the indexing.
+        # The file box is emptied once its files are queued: the next upload sends only its own files.
         upload.upload(app.queue_upload, upload, [status, job], **private).then(
-            app.follow_upload, job, [status, only, yours], concurrency_limit=None, **private
-        ).then(app.documents_table, None, table, **private)
+            lambda: None, None, upload, **private
+        ).then(app.follow_upload, job, [status, only, yours], concurrency_limit=None, **private).then(
+            app.documents_table, None, table, **private
+        )
         remove.click(app.remove_uploads, yours, [removed, only, yours], **private).then(
             app.documents_table, None, table, **private
         )

@@ -139,6 +139,8 @@ def test_an_upload_is_queued_at_once_and_each_is_reported_when_done(app, tmp_pat
         assert not app.intake.job(first).finished.is_set()
     reports = [status for status, *_ in app.follow_upload(second)]
     assert reports[-1].startswith("Added herons&#46;txt: the index now holds 7 documents")
+    # A box that resends a file it sent before (its copy processed and gone) queues nothing.
+    assert app.queue_upload([str(incoming / "gone.txt")]) == ("No new files received: choose the files to add.", None)
     job = app.intake.job(first)  # one at a time, in the order they came
     assert job.finished.is_set() and job.lines[0].startswith("Added otters&#46;txt: the index now holds 6 documents")
 

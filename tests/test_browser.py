@@ -130,6 +130,13 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     # Gradio's own copies of the uploads were kept in the app's folder, and deleted once processed
     # (Gradio leaves empty temporary files of its form parsing there; the app clears them at start).
     assert not [p for p in (home / "uploads" / ".incoming").rglob("*") if p.is_file() and p.stat().st_size]
+    # The box is emptied once its files are queued, so a second upload from the same page sends only its
+    # own file and is reported too.
+    expect(page.locator("#upload")).not_to_contain_text("otters")
+    herons = tmp_path / "herons.txt"
+    herons.write_text("Heron count\n\nThe heron count found 23 herons nesting at Lower Moor.\n")
+    page.locator("#upload input[type=file]").set_input_files([str(herons)])
+    expect(page.locator("#upload-status")).to_contain_text("Added herons.txt", timeout=120_000)
 
     ask(page, "How many otters did the survey count?")
     expect(chat.locator("blockquote").last).to_contain_text("417 otters", timeout=60_000)
@@ -192,7 +199,7 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     page.locator("#documents").click(position={"x": 5, "y": 5})  # close the options list
     ask(page, "Who is the PCC for Cheshire?")
     expect(chat.locator(".message-row, [data-testid='bot']").last).to_contain_text(
-        "Searched 1 of 7 documents", timeout=60_000
+        "Searched 1 of 8 documents", timeout=60_000
     )
     page.close()
 
