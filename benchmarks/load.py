@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -193,8 +194,12 @@ def main() -> None:
             thread.join()
             out["documents_added_meanwhile"] = len(added)
             out["rss_mb_end"] = round(_rss_mb(server.pid))
-            errors = [line for line in (home / "serve.log").read_text().splitlines() if "Traceback" in line]
-            out["tracebacks_in_server_log"] = len(errors)
+            lines = (home / "serve.log").read_text().splitlines()
+            out["tracebacks_in_server_log"] = sum("Traceback" in line for line in lines)
+            # What each traceback ended with: the exception, for the report.
+            out["exceptions_in_server_log"] = sorted(
+                {line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line)}
+            )[:5]
         finally:
             server.terminate()
             server.wait(timeout=30)

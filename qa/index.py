@@ -30,6 +30,7 @@ __all__ = ["Index", "MANIFEST"]
 
 # An index up to this size (all its files) has every checksum checked before it opens: 0.3 s here.
 # A larger one is checked by size and time first, and by checksum in the background (Index.check).
+LOAD_ATTEMPTS = 5  # versions published while one is being loaded, before giving up
 VERIFY_BEFORE_OPENING = 512 * 1024 * 1024
 
 
@@ -96,8 +97,20 @@ class Index:
         faiss.omp_set_num_threads(1)
 
         path = Path(path)
-        # Every file from one version folder, even if a writer publishes another meanwhile.
-        version = Path(os.path.realpath(path))
+        for attempt in range(LOAD_ATTEMPTS):
+            # Every file from one version folder, even if a writer publishes another meanwhile.
+            version = Path(os.path.realpath(path))
+            try:
+                return cls._load(path, version, model, batch_size, embedder)
+            except (OSError, QAError):
+                # A writer that publishes a new version deletes the one it replaces, perhaps while it is
+                # being read here (files "missing", "unreadable"): that is no damage, read the new one.
+                if attempt + 1 == LOAD_ATTEMPTS or Path(os.path.realpath(path)) == version:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load(cls, path: Path, version: Path, model: str | None, batch_size: int, embedder: Embedder | None) -> Index:
         manifest = read_manifest(version)
         rebuild = f"rebuild it with `qa index DOCS_FOLDER --name {path.name}" + (f" --model {model}`" if model else "`")
         if manifest.get("format") != INDEX_FORMAT:
@@ -166,8 +179,12 @@ class Index:
         return index
 
     def _verify(self) -> None:
-        wrong = damage(Path(self.version), self.manifest, MANIFEST)
-        if wrong is not None:
+        try:
+            wrong = damage(Path(self.version), self.manifest, MANIFEST)
+        except OSError as exc:
+            wrong = f"{exc.filename} could not be read"
+        # A version a writer replaced (and deleted) meanwhile is not damaged: the next question reads the new one.
+        if wrong is not None and os.path.realpath(self.path) == self.version:
             self.damaged = wrong
         self.verified.set()
 

@@ -241,6 +241,37 @@ def test_an_index_copied_without_its_file_times_still_opens_and_takes_changes(se
     assert report.documents == 6
 
 
+def test_loading_while_a_writer_publishes_and_deletes_versions_never_says_damaged(seeds_root, tmp_path, embedder):
+    """A question that loads the index while an upload publishes a new version (and deletes the one being
+    read) used to be told "index damaged ... missing" or "unreadable" (10 of 226 loads): it reads the new one."""
+    import threading
+
+    from qa.build import add_files
+
+    shutil.copytree(os.path.realpath(seeds_root / "seeds"), tmp_path / "root" / "seeds", copy_function=shutil.copy2)
+    settings, errors, done = Settings(index_root=str(tmp_path / "root")), [], threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            try:
+                Index.load(tmp_path / "root" / "seeds", embedder=embedder)
+            except Exception as exc:  # every kind counts
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for n in range(8):
+            note = tmp_path / f"note{n}.txt"
+            note.write_text(f"Note {n}\n\nPond {n} had {n * 3} newts in the spring.")
+            add_files([note], "seeds", settings, embedder=embedder)
+    finally:
+        done.set()
+        thread.join()
+    assert errors == []
+    assert len(Index.load(tmp_path / "root" / "seeds", embedder=embedder).documents) == 13
+
+
 def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, embedder, caplog):
     from qa.build import add_files
 
