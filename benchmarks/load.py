@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--uploaders", type=int, default=2, help="pages uploading at the same time")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -203,6 +205,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if args.server_log:
+                shutil.copyfile(home / "serve.log", args.server_log)
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
