@@ -12,13 +12,14 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 
 from qa.app import QAApp
-from qa.build import build_index
+from qa.build import build_index, remove_documents
+from qa.documents import find_files
 from qa.errors import QAError
 from qa.index import Index
 from qa.login import Login
 from qa.page import CSS, page
 from qa.settings import Settings
-from qa.storage import is_loadable_format
+from qa.storage import is_loadable_format, read_manifest
 from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, QUEUED, UPLOADS
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,23 @@ def load_index(index_name: str, settings: Settings, docs: str | None = None, sho
         log.warning("building the index at %s from %s", path, docs)
         build_index(docs, index_name, settings, show_progress=show_progress)
     folder = Path(settings.uploads_dir)
-    if folder.is_dir() and any(folder.iterdir()):
-        try:
+    try:
+        present = find_files(folder) if folder.is_dir() else []
+    except QAError:  # no documents in it (only the upload queue's hidden folders, say)
+        present = []
+    try:
+        if present:
             build_index(folder, index_name, settings, show_progress=show_progress, collection=UPLOADS)
-        except QAError as exc:  # the uploads are the user's: never a reason not to start
-            log.warning("uploads in %s not indexed: %s", folder, exc)
+        elif path.exists():
+            # Every upload's file deleted while the app was stopped: a sync of the empty folder would
+            # refuse ("no documents"), so remove them here, or they would be cited from files that are gone.
+            entries = read_manifest(path).get("documents", {})
+            gone = [doc_id for doc_id, entry in entries.items() if entry.get("collection") == UPLOADS]
+            if gone:
+                remove_documents(gone, index_name, settings)
+                log.warning("removed %d uploads whose files are no longer in %s", len(gone), folder)
+    except QAError as exc:  # the uploads are the user's: never a reason not to start
+        log.warning("uploads in %s not indexed: %s", folder, exc)
     return Index.load(path, batch_size=settings.batch_size)
 
 

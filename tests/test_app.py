@@ -244,6 +244,19 @@ def test_failed_logins_are_limited_through_gradios_own_login_route(caplog):
         demo.close()
 
 
+def test_uploads_deleted_while_the_app_was_stopped_leave_the_index_when_it_starts(app, tmp_path):
+    from qa.serve import load_index
+
+    otters = tmp_path / "otters.txt"
+    otters.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
+    app.add_documents([str(otters)])
+    assert "uploads/otters.txt" in app.index.documents
+    (tmp_path / "uploads" / "otters.txt").unlink()  # the only upload, deleted by hand
+    (tmp_path / "uploads" / ".queued").mkdir(exist_ok=True)  # what is left is the queue's hidden folder
+    index = load_index("seeds", app.settings, show_progress=False)
+    assert "uploads/otters.txt" not in index.documents and len(index.documents) == 5
+
+
 def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_root, tmp_path):
     import json
     import shutil
