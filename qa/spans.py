@@ -48,9 +48,20 @@ def answer_type_match(kind: str | None, question: str, sentence: str) -> float:
 
 # Precise: where the answer stands in a sentence, for the question kinds that measured well.
 _MONTH = rf"(?:{_MONTHS})"
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)"
+# An era or a time before now after a year: "9000 BP", "44 BC", "7500 yr ago", "22,000 years ago".
+_ERA = r"(?:\s*(?:BCE?|AD|CE|BP|(?:years?|yrs?|yr)\s+ago))"
+_YEAR = rf"(?:\d{{1,3}}(?:,\d{{3}})+{_ERA}|\d{{1,5}}{_ERA}|\d{{3,4}}s?)"  # a bare year has 3-4 digits
+_RANGE = r"\s*(?:-|–|to|and|until)\s*"
 _DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{4}}|\d{{4}}/\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)\s+centur(?:y|ies)|\d{{3,4}}s?)\b"
+    rf"(?<![\w,])(?:{_ORDINAL}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
+    rf"|{_MONTH}\s+{_ORDINAL}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}"
+    rf"|\d{{4}}/\d{{2}}"
+    # Centuries, alone or as a range: "13th century", "10th and 11th centuries", "11–13th century AD".
+    rf"|(?:{_ORDINAL}|\d{{1,2}}){_RANGE}{_ORDINAL}\s+centur(?:y|ies)(?:\s+(?:BCE?|AD|CE))?"
+    rf"|{_ORDINAL}\s+centur(?:y|ies)(?:\s+(?:BCE?|AD|CE))?"
+    # Years, alone or as a range ("from 1421 to 1904"), with an era where one is written.
+    rf"|(?:from\s+)?\d{{3,4}}{_RANGE}\d{{3,4}}|{_YEAR})(?![\w])"
 )
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
 _AMOUNT = rf"(?:£|\$|€)?(?:\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS}))(?:\s+(?:million|billion|thousand|hundred))?"

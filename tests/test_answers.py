@@ -142,6 +142,13 @@ def test_bad_questions_and_k_are_refused(seeds_index):
             "27th April 2021",
         ),
         ("What year was the inspection?", "HMIC inspected all ten ROCUs in spring 2015.", "2015"),
+        # Dates as texts write them: ranges, centuries, eras and times before now, whole (the span
+        # measured 0.667 precise on squad-dev when these were cut to "000" or "11th centuries"; 0.863 now).
+        ("When did the fort stand?", "The fort stood in the 10th and 11th centuries.", "10th and 11th centuries"),
+        ("When was the canal used?", "From 1421 to 1904 the canal carried barges.", "1421 to 1904"),
+        ("When did the ice retreat?", "The ice began to retreat some 22,000 years ago.", "22,000 years ago"),
+        ("When was the valley forested?", "The valley was forested by 9000 BP.", "9000 BP"),
+        ("When were the dykes built?", "Dykes were built in the 11–13th century AD.", "11–13th century AD"),
         (
             "Who is the Chief Constable?",
             "Serena Kennedy, Chief Constable of Merseyside Police said:",
