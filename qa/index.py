@@ -30,8 +30,9 @@ __all__ = ["Index", "MANIFEST"]
 
 # An index up to this size (all its files) has every checksum checked before it opens: 0.3 s here.
 # A larger one is checked by size and time first, and by checksum in the background (Index.check).
-LOAD_ATTEMPTS = 5  # versions published while one is being loaded, before giving up
 VERIFY_BEFORE_OPENING = 512 * 1024 * 1024
+# How many versions a load may find replaced under it by writers (each is then read anew) before it gives up.
+LOAD_ATTEMPTS = 5
 
 
 class Index:
