@@ -51,10 +51,9 @@ class Intake:
         self,
         process: Callable[[list[Path]], list[str]],
         cleanup: Callable[[list[Path]], None] = lambda paths: None,
-        lock: threading.Lock | None = None,
     ):
         self._process, self._cleanup = process, cleanup
-        self.lock = lock or threading.Lock()
+        self.lock = threading.Lock()
         self._queue: queue.Queue[Job] = queue.Queue()
         self._jobs: OrderedDict[int, Job] = OrderedDict()
         self._ids = itertools.count(1)
