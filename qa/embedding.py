@@ -69,6 +69,13 @@ class Embedder:
         # The model truncates silently past this many word pieces, including [CLS] and [SEP].
         self.window = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
+        self.model.eval()  # loaded in training mode; encode() sets this on every call, encode_query relies on it
+        # A question is one short text: calling the model's modules directly gives the same vector as
+        # encode() (tested) without its per-call bookkeeping, which costs about 0.7 ms, a seventh of the
+        # whole encode. Only for models that add nothing to the text (a default prompt) or the vector
+        # (truncation): for those, encode() itself.
+        self._direct = self.model.default_prompt_name is None and self.model.truncate_dim is None
+        self._preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize  # 5.x: tokenize
 
     @property
     def max_text_tokens(self) -> int:
@@ -91,7 +98,15 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, question: str) -> np.ndarray:
-        return self.encode([question])[0]
+        """The vector of one question: what `encode([question])[0]` gives, faster."""
+        if not self._direct:
+            return self.encode([question])[0]
+        import torch
+
+        with torch.inference_mode():
+            vector = self.model.forward(self._preprocess([question]))["sentence_embedding"]
+            vector = torch.nn.functional.normalize(vector, p=2, dim=1)
+        return np.ascontiguousarray(vector[0].numpy(), dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=4)

