@@ -37,6 +37,17 @@ def _gradio_cache() -> Path:
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
+# The documents panel: each column's header beside what its cells show, so the two change together.
+DOCUMENT_COLUMNS = {
+    "Title": lambda row: short_title(row["title"]),
+    "File": lambda row: row["id"],
+    "Collection": lambda row: row["collection"],
+    "Passages": lambda row: row["passages"],
+    "Dated": lambda row: row.get("date") or "—",  # the date the file declares, never one guessed
+    "Added": lambda row: (row.get("indexed_at") or "")[:10],
+}
+
+
 class QAApp:
     """The app's state (the index, the settings) and its handlers."""
 
@@ -259,12 +270,8 @@ class QAApp:
         return answer.to_dict()
 
     def documents_table(self) -> list[list]:
-        """The documents panel's rows: what the index holds, for a reader."""
-        return [
-            [short_title(row["title"]), row["id"], row["collection"], row["passages"], row.get("date") or "—",
-             (row.get("indexed_at") or "")[:10]]
-            for row in listing(self.index.manifest)
-        ]  # fmt: skip
+        """The documents panel's rows (columns DOCUMENT_COLUMNS): what the index holds, for a reader."""
+        return [[cell(row) for cell in DOCUMENT_COLUMNS.values()] for row in listing(self.index.manifest)]
 
     def documents_api(self) -> list[dict]:
         """`/documents`: what the index holds (id, collection, title, passages, pages, date, indexed_at)."""

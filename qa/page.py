@@ -3,17 +3,13 @@ scripts, its example questions."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import gradio as gr
 
+from qa.app import DOCUMENT_COLUMNS, QAApp
 from qa.conversation import was_followup
 from qa.documents import SUFFIXES
 from qa.search import MODES
 from qa.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD
-
-if TYPE_CHECKING:
-    from qa.app import QAApp
 
 EXAMPLES = [
     "What rating did the North West ROCU receive?",
@@ -27,7 +23,6 @@ MODE_HELP = (
     "hybrid: meaning and words together, the best on every question set measured; dense: meaning only "
     "(finds paraphrases, can miss exact names and numbers); keyword: the words only (BM25)"
 )
-DOCUMENT_COLUMNS = ["Title", "File", "Collection", "Passages", "Dated", "Added"]
 
 CSS = """
 #doc-view .doc-body { max-height: 560px; overflow-y: auto; line-height: 1.5; padding-right: .5em; position: relative; }
@@ -105,7 +100,7 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
             mode = gr.Radio(list(MODES), value=app.settings.mode, label="Retrieval mode", info=MODE_HELP)
         with gr.Accordion("Documents", open=False, elem_id="documents"):
             table = gr.Dataframe(
-                app.documents_table(), headers=DOCUMENT_COLUMNS, interactive=False, wrap=True,
+                app.documents_table(), headers=list(DOCUMENT_COLUMNS), interactive=False, wrap=True,
                 elem_id="documents-table", label="What the index holds",
             )  # fmt: skip
             only = gr.Dropdown(
