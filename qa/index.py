@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -106,8 +107,12 @@ class Index:
             except (OSError, QAError):
                 # A writer that publishes a new version deletes the one it replaces, perhaps while it is
                 # being read here (files "missing", "unreadable"): that is no damage, read the new one.
-                if attempt + 1 == LOAD_ATTEMPTS or Path(os.path.realpath(path)) == version:
+                # A plain (copied) index folder is moved aside before the link takes its name: for that
+                # moment the name holds nothing, and the link comes an instant later.
+                replaced = Path(os.path.realpath(path)) != version or not path.exists()
+                if attempt + 1 == LOAD_ATTEMPTS or not replaced:
                     raise
+                time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 
     @classmethod

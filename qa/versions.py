@@ -61,9 +61,21 @@ def writer_lock(root: Path, name: str, wait: float = LOCK_WAIT_SECONDS) -> Itera
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+ASIDE = ".replaced-"  # a plain index folder moved aside while a link takes its name: `.NAME.replaced-PID`
+
+
 def remove_stale_builds(root: Path, name: str) -> None:
-    """Version folders left by changes that were killed: no link names them (called under the lock)."""
-    current = os.path.realpath(root / name)
+    """Version folders left by changes that were killed: no link names them (called under the lock).
+
+    A change killed while it replaced a plain index folder by a link left no index under `name`, only
+    the folder moved aside: that folder is the last good index, and goes back first.
+    """
+    target = root / name
+    asides = sorted(root.glob(f".{name}{ASIDE}*"), key=lambda p: p.stat().st_mtime)
+    if asides and not target.exists() and not target.is_symlink():
+        asides[-1].rename(target)
+        fsync_dir(root)
+    current = os.path.realpath(target)
     for path in root.glob(f".{name}.*"):
         if path.is_dir() and not path.name.endswith(".lock") and os.path.realpath(path) != current:
             shutil.rmtree(path, ignore_errors=True)
@@ -73,8 +85,10 @@ def publish(version: Path, target: Path) -> None:
     """Point `target` at `version` in one atomic rename, then drop the version it pointed at before."""
     previous = os.path.realpath(target) if target.is_symlink() else None
     if target.exists() and not target.is_symlink():
-        # An index folder not made by this code: move it aside so the link can take its name.
-        aside = target.with_name(f".{target.name}.replaced-{os.getpid()}")
+        # An index folder not made by this code (a copied index): move it aside so the link can take its
+        # name. Until the link is in place the index has no folder under its name; a writer killed in
+        # that moment leaves the folder aside, and the next writer puts it back (remove_stale_builds).
+        aside = target.with_name(f".{target.name}{ASIDE}{os.getpid()}")
         target.rename(aside)
         previous = str(aside)
     link = target.with_name(f".{target.name}.link-{os.getpid()}")
