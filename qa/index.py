@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import arrays
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.keyword import FILE as KEYWORD
@@ -158,9 +159,9 @@ class Index:
                 where[local] = np.arange(at, at + len(local))
                 rows.update({doc_id: range(int(where[a]), int(where[a]) + n) for doc_id, a, n in mine})
                 postings.append((Postings.load(folder / KEYWORD), where))
-                parts.append(open_part(folder, np.load(folder / VECTORS, mmap_mode="r"), where))
+                parts.append(open_part(folder, arrays.load(folder / VECTORS, mmap_mode="r"), where))
                 bases.append(sum(len(s) for s in sentence_arrays))
-                sentence_arrays.append(np.load(folder / SENTENCES, mmap_mode="r"))
+                sentence_arrays.append(arrays.load(folder / SENTENCES, mmap_mode="r"))
                 locals_.append(local)
                 at += len(local)
             keyword = KeywordIndex(postings, at)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import arrays
+
 FILE = "keyword.npz"
 
 
@@ -112,8 +114,7 @@ class Postings:
 
     @classmethod
     def load(cls, path: Path) -> Postings:
-        with np.load(path, allow_pickle=False) as data:
-            return cls(*(data[k] for k in ("vocab", "indptr", "rows", "tfs", "lengths")))
+        return cls(*arrays.load_all(path, ("vocab", "indptr", "rows", "tfs", "lengths")))
 
 
 class PostingsBuilder:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import arrays
 from qa.keyword import FILE as KEYWORD
 from qa.keyword import PostingsBuilder
 from qa.passages import indexed_text
@@ -107,7 +108,7 @@ def _to_npy(raw: Path, target: Path, dtype, dim: int) -> np.ndarray:
     out.flush()
     del data, rows
     raw.unlink()
-    return np.load(target, mmap_mode="r")
+    return arrays.load(target, mmap_mode="r")
 
 
 @dataclass
@@ -127,12 +128,12 @@ def read_segment(folder: Path, removed: set[str]) -> Segment:
     with (folder / PASSAGES).open(encoding="utf-8") as f:
         passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
     live = np.array([p.doc_id not in removed for p in passages], dtype=bool)
-    vectors = np.load(folder / VECTORS)
+    vectors = arrays.load(folder / VECTORS)
     return Segment(
         documents=[d for d in documents if d.id not in removed],
         passages=[p for p, keep in zip(passages, live, strict=True) if keep],
         vectors=vectors[live] if not live.all() else vectors,
-        sentences=np.load(folder / SENTENCES, mmap_mode="r"),
+        sentences=arrays.load(folder / SENTENCES, mmap_mode="r"),
     )
 
 
@@ -197,7 +198,7 @@ class PassageRows(Sequence):
 
     def __init__(self, folders: list[Path], rows: list[np.ndarray], sentence_bases: list[int]):
         self.lines = [Lines(f / PASSAGES) for f in folders]
-        self.offsets = [np.load(f / OFFSETS) for f in folders]
+        self.offsets = [arrays.load(f / OFFSETS) for f in folders]
         self.bases = sentence_bases
         self.segment = np.repeat(np.arange(len(rows), dtype=np.int32), [len(r) for r in rows])
         self.local = np.concatenate([np.empty(0, np.int64), *rows]).astype(np.int64)
