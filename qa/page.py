@@ -59,6 +59,23 @@ REPLY_JS = """() => { setTimeout(() => {
 }, 60); }"""
 
 
+# A citation marker after the answer ("[1]") opens that citation's passage, as choosing it under "Open a
+# cited document" does. Only the newest reply's markers: the choices are those of the newest answer.
+CITE_JS = """() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('#chat a[href^="#cite-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const rows = document.querySelectorAll('#chat .message-row');
+    if (!rows.length || !rows[rows.length - 1].contains(link)) return;
+    const n = parseInt(link.getAttribute('href').slice('#cite-'.length), 10);
+    const choice = document.querySelectorAll('#citations input[type=radio]')[n - 1];
+    if (choice) choice.click();
+  }, true);
+}"""
+
+
 def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
     """The page over `app`: the chat and the cited document side by side; settings, documents and
     uploads folded below. Only /ask and /documents are public; every other handler is private.
@@ -150,6 +167,7 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         # The chat's own trash icon clears the conversation too, not only the messages on screen:
         # the next question is not taken as a follow-up of a forgotten one.
         chat.clear(lambda: ([], gr.update(choices=[], value=None), None), None, [earlier, citations, last], **private)
+        demo.load(None, js=CITE_JS, **private)
         gr.api(app.ask_api, api_name="ask")
         gr.api(app.documents_api, api_name="documents")
     return demo

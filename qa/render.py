@@ -88,7 +88,8 @@ def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str]
             if best.narrow_span
             else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
         )
-        markers = "".join(f"[{n}]" for n in answer.citations)
+        # Each marker opens its citation's passage (qa.page's CITE_JS), as choosing the citation does.
+        markers = "".join(f'<a href="#cite-{n}">[{n}]</a>' for n in answer.citations)
         lines += [
             f"> {quote} <sup>{markers}</sup>",
             f"> — {text(short_title(best.title))} ({where(best)})",

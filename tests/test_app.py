@@ -41,9 +41,8 @@ def test_a_reply_leads_with_the_answer_then_citations(app):
     assert "001&#95;3f8c2f727cca616f&#46;txt · paragraph" in reply
     assert len(citations["choices"]) == 5 and earlier == ["What rating did the North West ROCU receive?"]
     # The answer carries the numbers of the citations that hold it; each card a short title and a match word.
-    assert answer.citations[0] == 1 and reply.split("\n")[0].endswith(
-        f"<sup>{''.join(f'[{n}]' for n in answer.citations)}</sup>"
-    )
+    markers = "".join(f'<a href="#cite-{n}">[{n}]</a>' for n in answer.citations)  # links: they open the passage
+    assert answer.citations[0] == 1 and reply.split("\n")[0].endswith(f"<sup>{markers}</sup>")
     cards = [line for line in reply.split("\n") if line[:3] in {f"{n}. " for n in range(1, 6)}]
     assert len(cards) == 5 and all(f"· {h.match_words} match (" in c for c, h in zip(cards, answer.hits, strict=True))
     assert all(len(h.title) > 60 for h in answer.hits[:4]) and cards[0].count("…**") == 1  # titles shortened

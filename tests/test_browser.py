@@ -93,8 +93,9 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     expect(chat).to_contain_text("Emily Spurrell welcomes 'outstanding' grading")
     expect(chat.locator("blockquote strong").last).to_contain_text("outstanding rating")
 
-    # Open the first citation: the whole document, the passage and answer highlighted.
-    page.locator("#citations label").first.click()
+    # Open the citation the answer's marker names ("[1]"): the whole document, the passage and answer
+    # highlighted. (Choosing it under "Open a cited document" does the same: the phone test.)
+    page.locator('#chat a[href="#cite-1"]').last.click()
     view = page.locator("#doc-view")
     expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt · cited: paragraph 2")
     expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
@@ -157,6 +158,14 @@ def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
     answer_top = chat.locator(".message-row").last.locator("blockquote").first.bounding_box()["y"]
     box = chat.bounding_box()
     assert box["y"] <= answer_top <= box["y"] + box["height"] / 2, (answer_top, box)
+    # An earlier reply's marker opens nothing (the citations to choose are the newest reply's); the
+    # newest reply's marker opens its own passage.
+    shown = view.inner_text()
+    chat.locator('a[href="#cite-1"]').first.click()
+    page.wait_for_timeout(500)
+    assert view.inner_text() == shown
+    chat.locator('a[href="#cite-1"]').last.click()
+    expect(view.locator("mark.answer")).to_contain_text("years in prison")
 
     # Clear forgets the conversation: a question that points back is not glued to the one before.
     page.locator("#clear").click()
