@@ -16,7 +16,7 @@ from qa.build import build_index, remove_documents
 from qa.documents import find_files
 from qa.errors import QAError
 from qa.index import Index
-from qa.login import Login
+from qa.login import ClientAddress, Login
 from qa.page import CSS, page
 from qa.settings import Settings
 from qa.storage import is_loadable_format, read_manifest
@@ -123,6 +123,7 @@ def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> No
         css=CSS,
         theme=theme(),
         footer_links=["api"],
-        app_kwargs={"middleware": [Middleware(UploadGuard, folder=incoming)]},
+        # Gradio does not tell a login check who asks: ClientAddress does (qa.login).
+        app_kwargs={"middleware": [Middleware(UploadGuard, folder=incoming), Middleware(ClientAddress)]},
         **kwargs,
     )

@@ -219,28 +219,58 @@ def test_serve_refuses_a_public_address_without_auth(capsys):
     assert "USER:PASSWORD" in capsys.readouterr().err
 
 
-def test_failed_logins_are_limited_through_gradios_own_login_route(caplog):
+def test_failed_logins_are_limited_per_client_through_gradios_own_login_route(caplog):
     import gradio as gr
     import httpx
+    from starlette.middleware import Middleware
+
+    from qa.login import ClientAddress
 
     now = [0.0]
     login = Login("ana", "s3cret", max_failures=3, window=60.0, clock=lambda: now[0])
     with gr.Blocks() as demo:
         gr.Markdown("behind a login")
-    _, url, _ = demo.launch(server_name="127.0.0.1", auth=login, prevent_thread_lock=True, quiet=True)
+    middleware = [Middleware(ClientAddress)]  # as `qa serve` has
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", auth=login, prevent_thread_lock=True, quiet=True, app_kwargs={"middleware": middleware}
+    )
     try:
 
-        def log_in(user, password):
-            return httpx.post(f"{url}login", data={"username": user, "password": password}).status_code
+        def log_in(user, password, source="127.0.0.1"):
+            # Another loopback address stands for another machine: Linux answers all of 127.0.0.0/8.
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=source)) as client:
+                return client.post(f"{url}login", data={"username": user, "password": password}).status_code
 
         assert log_in("ana", "s3cret") == 200
-        assert [log_in("ana", guess) for guess in ("a", "b", "c")] == [400, 400, 400]
-        assert log_in("ana", "s3cret") == 400  # three guesses a minute: the right one waits too
-        assert "logins open again in 60 s" in caplog.text
+        guesser = "127.0.0.2"
+        assert [log_in("ana", guess, guesser) for guess in ("a", "b", "c")] == [400, 400, 400]
+        assert log_in("ana", "s3cret", guesser) == 400  # three guesses a minute: even the right one waits
+        assert "login from 127.0.0.2 refused without checking" in caplog.text and "open again in 60 s" in caplog.text
+        assert log_in("ana", "s3cret") == 200  # the rightful user, elsewhere, is not locked out
         now[0] += 61
-        assert log_in("ana", "s3cret") == 200 and log_in("ANA", "s3cret") == 400
+        assert log_in("ana", "s3cret", guesser) == 200 and log_in("ANA", "s3cret") == 400
     finally:
         demo.close()
+
+
+def test_many_addresses_cannot_guess_much_faster_than_one():
+    from qa.login import CLIENT, SHARED
+
+    now = [0.0]
+    login = Login("ana", "s3cret", max_failures=2, window=60.0, clock=lambda: now[0])
+
+    def log_in(password, source):
+        token = CLIENT.set(source)
+        try:
+            return login("ana", password)
+        finally:
+            CLIENT.reset(token)
+
+    for n in range(SHARED):  # each address stays within its own limit of 2
+        assert not log_in("guess", f"10.0.0.{n}") and not log_in("guess", f"10.0.0.{n}")
+    assert not log_in("s3cret", "10.0.1.1")  # the shared limit is reached: everybody waits
+    now[0] += 61
+    assert log_in("s3cret", "10.0.1.1") and not login._failures  # and nothing is remembered past the window
 
 
 def test_uploads_deleted_while_the_app_was_stopped_leave_the_index_when_it_starts(app, tmp_path):
