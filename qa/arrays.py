@@ -5,7 +5,9 @@ CPython 3.11 can fail two `ast.parse` calls running at the same moment in differ
 "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905). In the app an
 upload's change reads segments on the intake thread while a question's thread loads the version it
 published: about one race test run in 25 failed so (tests/test_index.py). Every read of a NumPy file
-in the package goes through one lock; parsing a header takes microseconds, so nobody waits long.
+in the package goes through one lock, held while NumPy reads the file: for a memory-mapped array only
+its header (microseconds); for one read whole, and for an .npz's members (NumPy parses each member's
+header as it reads it), the whole read. Loads of the index therefore read their files one at a time.
 """
 
 from __future__ import annotations
