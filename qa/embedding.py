@@ -71,7 +71,7 @@ class Embedder:
         self.tokenizer = self.model.tokenizer
         self.model.eval()  # loaded in training mode; encode() sets this on every call, encode_query relies on it
         # A question is one short text: calling the model's modules directly gives the same vector as
-        # encode() (tested) without its per-call bookkeeping, which costs about 0.7 ms, a seventh of the
+        # encode() (tested) without its per-call bookkeeping, which costs 0.7-1 ms, about a seventh of the
         # whole encode. Only for models that add nothing to the text (a default prompt) or the vector
         # (truncation): for those, encode() itself.
         self._direct = self.model.default_prompt_name is None and self.model.truncate_dim is None
