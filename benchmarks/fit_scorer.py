@@ -45,7 +45,14 @@ def main() -> int:
     parser.add_argument("--mode", default=Settings().mode)
     parser.add_argument("--out", default=str(ROOT / "qa" / "scorer.json"))
     parser.add_argument("--rows", help="fit from rows saved by an earlier run instead of asking the questions")
+    parser.add_argument(
+        "--candidates", type=int, nargs="*", help="also print the reader's figures for these shortlists"
+    )
     args = parser.parse_args()
+    from qa.fit_reader import CANDIDATES, cross_validate_reader, fit_reader
+    from qa.reader import load_reader
+
+    reader = load_reader()
     settings = Settings()
     names = list(SETS)
     if args.rows:
@@ -57,7 +64,7 @@ def main() -> int:
             questions = load_questions(questions_path)
             if foreign:
                 questions = as_unanswerable(questions)
-            tables.append(collect(index, questions, args.mode, settings, dataset=d, offset=offset))
+            tables.append(collect(index, questions, args.mode, settings, dataset=d, offset=offset, reader=reader))
             offset += len(questions)
             print(f"{name}: {len(questions)} questions, {len(tables[-1].features)} sentence rows", flush=True)
         table = concat(tables)
@@ -65,7 +72,12 @@ def main() -> int:
     figures = cross_validate(table, names)
     import numpy as np
 
-    sentence, answerable, threshold = fit(table, np.arange(len(table.answerable)))
+    everything = np.arange(len(table.answerable))
+    sentence, answerable, threshold = fit(table, everything)
+    for n in args.candidates or ():
+        print(f"reader, {n} candidates:", json.dumps(cross_validate_reader(table, names, n)[0]), flush=True)
+    reader_figures, curves = cross_validate_reader(table, names, CANDIDATES)
+    verdict = fit_reader(table, everything, CANDIDATES)[0]
     out = {
         "about": "fitted by benchmarks/fit_scorer.py; figures are cross-validated (5 folds by question, seed 0)",
         "mode": args.mode,
@@ -73,9 +85,15 @@ def main() -> int:
         "sentence": sentence.to_dict(),
         "answerable": answerable.to_dict(),
         "figures": figures,
+        "reader": {
+            **verdict.to_dict(),
+            "about": f"the reader's decisions (qa.verdict) for {reader.name}; figures cross-validated as above",
+            "figures": reader_figures,
+            "curve": curves,
+        },
     }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(figures, indent=2))
+    print(json.dumps({"scorers": figures, "reader": reader_figures, "curve": curves}, indent=2))
     return 0
 
 

@@ -15,6 +15,7 @@ from qa.index import Index
 from qa.names import new_names, new_person
 from qa.names import words as cased_words
 from qa.passages import indexed_text
+from qa.reader import load_reader
 from qa.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
 from qa.records import Answer, Hit
 from qa.scoring import (
@@ -28,6 +29,7 @@ from qa.scoring import (
 )
 from qa.settings import Settings
 from qa.spans import answer_span, answer_type_match, asked_type
+from qa.verdict import load_reader_scorers, question_kind, question_row, read_items, read_rows, shortlist
 
 MAX_K = 100
 
@@ -169,8 +171,9 @@ def candidates(
 def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: Scorers | None = None) -> Answer:
     """The answer from the candidates: each hit's best sentence, the best of all, and whether to abstain.
 
-    The passage that holds the best sentence of the top POOL leads the hits, so the reply's first
-    citation is the one its answer comes from.
+    With the reader on (settings.reader), the best of all is the reader's verdict (qa.verdict) over the
+    sentence scorer's shortlist, and so is the confidence; without it, the scorers' alone. The passage
+    that holds the best sentence leads the hits, so the reply's first citation is its answer's.
     """
     scorers = scorers or load_scorers()
     hits = found.hits
@@ -185,27 +188,46 @@ def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: 
     best, features = question_features(probabilities[pool_rows], found.features[pool_rows], found.signals)
     best = pool_rows[best]
     confidence = float(scorers.answerable.probability(features)[0])
+    threshold, reader_name, span_kinds, reader_spans, scores = scorers.threshold, "", (), {}, {}
+    reader, verdict = (load_reader(), load_reader_scorers()) if settings.reader != "none" else (None, None)
+    if reader is not None and verdict is not None:
+        rows = shortlist(probabilities, np.array(pool_rows), verdict.candidates)
+        reading = reader.read(found.question, read_items(hits, found.sentences, rows))
+        combined = verdict.combiner.probability(read_rows(reading.logits, reading.span_scores, probabilities[rows]))
+        best = int(rows[int(np.argmax(combined))])
+        best_row[found.sentences[best][0]] = best
+        row = question_row(reading.logits, reading.span_scores, combined, confidence, found.signals)
+        confidence = float(verdict.answerable.probability(row)[0])
+        threshold, reader_name, span_kinds = verdict.threshold, reader.name, verdict.span_kinds
+        reader_spans = {int(r): span for r, span in zip(rows, reading.spans, strict=True) if span[1] > span[0]}
+        # A sentence the reader read is scored by its verdict, one probability that it answers as the
+        # sentence scorer's is, so a card's match word says what the answer's confidence says.
+        scores = {int(r): float(c) for r, c in zip(rows, combined, strict=True)}
+    use_reader_span = question_kind(found.question) in span_kinds
     question_words = content_words(found.question)
     picked = []
     for i, hit in enumerate(hits):
         _, start, end = found.sentences[best_row[i]]
         p = hit.passage
-        span = answer_span(found.question, p.text[start - p.start : end - p.start], question_words)
+        if use_reader_span and best_row[i] in reader_spans:
+            span = reader_spans[best_row[i]]
+        else:
+            span = answer_span(found.question, p.text[start - p.start : end - p.start], question_words)
         span_start, span_end = (start + span[0], start + span[1]) if span else (start, end)
         picked.append(
             replace(
                 hit,
                 answer_start=start,
                 answer_end=end,
-                answer_score=float(probabilities[best_row[i]]),
+                answer_score=scores.get(best_row[i], float(probabilities[best_row[i]])),
                 span_start=span_start,
                 span_end=span_end,
             )
         )
     picked.insert(0, picked.pop(found.sentences[best][0]))
     picked = [replace(h, rank=rank) for rank, h in enumerate(picked[:k], start=1)]
-    abstained = settings.abstain and confidence < scorers.threshold
-    return Answer(question=found.question, hits=picked, abstained=abstained, confidence=confidence)
+    abstained = settings.abstain and confidence < threshold
+    return Answer(question=found.question, hits=picked, abstained=abstained, confidence=confidence, reader=reader_name)
 
 
 def answer(

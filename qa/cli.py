@@ -32,6 +32,18 @@ def _settings(args: argparse.Namespace) -> Settings:
         model=getattr(args, "model", None),
         index_root=getattr(args, "index_root", None),
         passage_tokens=getattr(args, "passage_tokens", None),
+        reader=getattr(args, "reader", None),
+    )
+
+
+READERS = ("bundled", "none")
+
+
+def _reader_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--reader",
+        choices=READERS,
+        help="bundled (default): a trained reader reads the best candidates; none: the scorers alone, fastest",
     )
 
 
@@ -204,6 +216,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     docs = DEFAULT_DOCS if args.index == DEFAULT_INDEX else None
     index = load_index(args.index, settings, docs=docs)
+    if settings.reader != "none":
+        from qa.reader import load_reader
+
+        load_reader()  # at start, not on the first question
     print(f"serving {args.index} ({len(index.documents)} documents) on http://{args.host}:{args.port}", flush=True)
     launch(QAApp(index, settings), args.host, args.port, auth)
     return 0
@@ -260,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--by-document", action="store_true", help="every document's best answer side by side, and which do not say"
     )
+    _reader_flag(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure how often the right passage comes back, and how fast")
@@ -280,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="OUT.png", help="plot hit@k against k, a line per mode")
     p.add_argument("--failures", type=int, default=0, metavar="N", help="show the N worst questions")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _reader_flag(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat app (builds the seeds index first if it is missing)")
@@ -288,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (needed to bind another address)")
     p.add_argument("--no-auth", action="store_true", help="allow another address without a login")
+    _reader_flag(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

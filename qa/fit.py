@@ -14,7 +14,15 @@ import numpy as np
 
 from qa.answers import POOL, candidates
 from qa.metrics import contains_answer
-from qa.scoring import QUESTION_FEATURES, QUESTION_SIGNALS, SENTENCE_FEATURES, Logistic, question_features
+from qa.reader import NO_SPAN
+from qa.scoring import QUESTION_FEATURES, QUESTION_SIGNALS, SENTENCE_FEATURES, Logistic, load_scorers, question_features
+from qa.verdict import KINDS, question_kind, read_items, shortlist
+
+KIND_NAMES = [name for name, _ in KINDS] + ["other"]
+# Sentences per question the reader reads when rows are collected, and the logit of one it did not
+# read (a fold's shortlist of up to 12 almost never reaches past the shipped scorer's best 16).
+READ_AT_FIT = 16
+UNREAD = -20.0
 
 # Share of answerable questions the threshold may decline on the data it is fitted on: 0.02 keeps the
 # cross-validated false_abstain under 0.05 on every set (0.03 let squad-dev's reach 0.054).
@@ -35,6 +43,10 @@ class Table:
     answerable: np.ndarray  # per question
     signals: np.ndarray  # per question: QUESTION_SIGNALS
     dataset: np.ndarray  # per question: index into the dataset names
+    reader: np.ndarray  # per row: the reader's logit (qa.reader)
+    reader_span_score: np.ndarray  # per row: the reader's span score
+    reader_span: np.ndarray  # per row: the reader's span in the sentence holds an answer
+    kind: np.ndarray  # per question: index into qa.verdict.KINDS (len(KINDS): other)
 
     def save(self, path) -> None:
         np.savez_compressed(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
@@ -45,21 +57,35 @@ class Table:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
 
-def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0) -> Table:
-    """Sentence rows for `questions` (qa.evaluation.Question) asked of `index` in `mode`."""
-    feats, right, in_passage, qid, answerable, signals = [], [], [], [], [], []
+def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0, reader=None) -> Table:
+    """Sentence rows for `questions` (qa.evaluation.Question) asked of `index` in `mode`; `reader`
+    (qa.reader.Reader) reads the best READ_AT_FIT of them, so that shortlists up to that can be fitted."""
+    feats, right, in_passage, qid, answerable, signals, kinds = [], [], [], [], [], [], []
+    logits, spans, span_scores = [], [], []
     for n, q in enumerate(questions):
         found = candidates(q.question, index, POOL, mode, settings=settings)
-        for row, (i, a, b) in enumerate(found.sentences):
-            if i >= POOL:
-                continue
+        pool = [row for row, (i, _, _) in enumerate(found.sentences) if i < POOL]
+        read = {}
+        if reader is not None and pool:
+            # The reader reads the shipped scorer's best READ_AT_FIT: any fold's shortlist is among them.
+            rows = shortlist(load_scorers().sentence.probability(found.features), np.array(pool), READ_AT_FIT)
+            reading = reader.read(q.question, read_items(found.hits, found.sentences, rows))
+            read = {int(r): (reading.logits[j], reading.spans[j], reading.span_scores[j]) for j, r in enumerate(rows)}
+        for row in pool:
+            i, a, b = found.sentences[row]
             p = found.hits[i].passage
+            sentence = p.text[a - p.start : b - p.start]
             feats.append(found.features[row])
-            right.append(bool(q.answers) and contains_answer(p.text[a - p.start : b - p.start], q.answers))
+            right.append(bool(q.answers) and contains_answer(sentence, q.answers))
             in_passage.append(bool(q.answers) and contains_answer(p.text, q.answers))
             qid.append(offset + n)
+            logit, (sa, sb), span_score = read.get(row, (UNREAD, (0, 0), NO_SPAN))
+            logits.append(float(logit))
+            span_scores.append(float(span_score))
+            spans.append(bool(q.answers) and sb > sa and contains_answer(sentence[sa:sb], q.answers))
         answerable.append(q.answerable)
         signals.append(found.signals)
+        kinds.append(KIND_NAMES.index(question_kind(q.question)))
     return Table(
         np.array(feats, dtype=np.float64).reshape(-1, len(SENTENCE_FEATURES)),
         np.array(right),
@@ -68,6 +94,10 @@ def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int
         np.array(answerable),
         np.array(signals, dtype=np.float64).reshape(-1, len(QUESTION_SIGNALS)),
         np.full(len(questions), dataset, dtype=np.int64),
+        np.array(logits, dtype=np.float64),
+        np.array(span_scores, dtype=np.float64),
+        np.array(spans, dtype=bool),
+        np.array(kinds, dtype=np.int64),
     )
 
 

@@ -195,6 +195,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     abstained: bool = False  # the documents do not seem to answer: the hits are only the closest passages
     confidence: float = 0.0  # probability, from the fitted scorer, that the documents answer the question
+    reader: str = ""  # the reader model that read the candidates (qa.reader); "" when none did
 
     @property
     def confidence_words(self) -> str:
@@ -234,5 +235,6 @@ class Answer:
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "confidence_words": self.confidence_words,
+            "reader": self.reader or None,
             "hits": [h.to_dict() for h in self.hits],
         }

@@ -51,6 +51,9 @@ class Settings:
     # Answer sentences and "not in the documents" come from the fitted scorers in qa/scorer.json
     # (qa.scoring); abstain=False always answers (the evaluation of retrieval alone uses it).
     abstain: bool = True
+    # "bundled": the reader shipped in the package (qa.reader) reads the question with the best few
+    # candidate sentences, one batched call per question; "none": the scorers alone, fastest.
+    reader: str = "bundled"
     max_question_chars: int = 1000
     index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
     uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here

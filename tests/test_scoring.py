@@ -90,3 +90,25 @@ def test_the_stored_scorers_reproduce_their_cross_validated_figures():
     assert np.allclose(sentence.coef, stored["sentence"]["coef"], atol=1e-4)
     assert np.allclose(answerable.coef, stored["answerable"]["coef"], atol=1e-4)
     assert threshold == pytest.approx(stored["threshold"], abs=1e-5)
+
+
+def test_the_readers_decisions_reproduce_their_cross_validated_figures():
+    """The reader's logits are stored with the rows: refitting its combiner, answerable scorer and
+    threshold on the same folds gives the stored figures and weights."""
+    from qa.fit import Table
+    from qa.fit_reader import cross_validate_reader, fit_reader
+    from qa.verdict import load_reader_scorers
+
+    stored = json.loads(WEIGHTS.read_text(encoding="utf-8"))["reader"]
+    table = Table.load(ROWS)
+    figures, curves = cross_validate_reader(table, list(stored["figures"]), stored["candidates"])
+    for name, expected in stored["figures"].items():
+        for metric, value in expected.items():
+            assert figures[name][metric] == pytest.approx(value, abs=1e-4), (name, metric)
+    assert curves == stored["curve"]
+    verdict = fit_reader(table, np.arange(len(table.answerable)), stored["candidates"])[0]
+    shipped = load_reader_scorers()
+    assert np.allclose(verdict.combiner.coef, shipped.combiner.coef, atol=1e-4)
+    assert np.allclose(verdict.answerable.coef, shipped.answerable.coef, atol=1e-4)
+    assert verdict.threshold == pytest.approx(shipped.threshold, abs=1e-5)
+    assert verdict.span_kinds == shipped.span_kinds
