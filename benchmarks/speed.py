@@ -7,7 +7,8 @@
   index embeds (passages with their title and section, and sentences); their ratio is the share of
   indexing spent in the model.
 - questions: `answer()` latency per mode (p50, p95) against one raw `model.encode` of the question,
-  the two measured side by side for each question.
+  the two measured side by side for each question; the default mode also without the reader, and the
+  resident memory that loading the reader adds.
 - memory: peak resident memory of this process after indexing and questions.
 - cold starts: `qa ask` from launch to exit, and `qa serve` from launch to its first /ask answer.
 """
@@ -37,11 +38,13 @@ from qa.evaluation import load_questions  # noqa: E402
 from qa.index import Index  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.passages import indexed_text  # noqa: E402
+from qa.reader import load_reader  # noqa: E402
 from qa.search import MODES  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
 QA = Path(sys.executable).parent / "qa"
+NO_READER = Settings(reader="none")
 
 
 def timed(fn):
@@ -89,8 +92,13 @@ def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
     index = Index.load(root / "run-0" / "bench")
     embedder = index.embedder
     for q in questions[:5]:
-        answer(q, index)  # warm up
-    floor, vector, ms = [], [], {mode: [] for mode in MODES}
+        answer(q, index, settings=NO_READER)  # warm up, before the reader is loaded
+    before = resident_mb()
+    reader = load_reader()
+    for q in questions[:5]:
+        answer(q, index)
+    reader_mb = resident_mb() - before
+    floor, vector, ms = [], [], {mode: [] for mode in (*MODES, "hybrid-no-reader")}
     for _ in range(runs):
         for q in questions:
             floor.append(timed(lambda q=q: embedder.encode([q]))[0] * 1000)
@@ -99,7 +107,10 @@ def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
             vector.append(timed(lambda q=q: embedder.encode_query(q))[0] * 1000)
             for mode in MODES:
                 ms[mode].append(timed(lambda q=q, m=mode: answer(q, index, mode=m))[0] * 1000)
+            ms["hybrid-no-reader"].append(timed(lambda q=q: answer(q, index, settings=NO_READER))[0] * 1000)
     out = {
+        "reader": reader.name if reader else None,
+        "reader_resident_mb": round(reader_mb, 1),
         "raw_question_encode_ms": {"p50": round(percentile(floor, 50), 2), "p95": round(percentile(floor, 95), 2)},
         "question_vector_ms": {"p50": round(percentile(vector, 50), 2), "p95": round(percentile(vector, 95), 2)},
     }
@@ -108,9 +119,16 @@ def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
             "p50": round(percentile(times, 50), 2),
             "p95": round(percentile(times, 95), 2),
             "p50_over_raw_encode": round(percentile(times, 50) / percentile(floor, 50), 2),
+            "p95_over_raw_encode": round(percentile(times, 95) / percentile(floor, 50), 2),
             "p50_over_question_vector": round(percentile(times, 50) / percentile(vector, 50), 2),
         }
     return out
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (not its peak), from /proc."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def free_port() -> int:

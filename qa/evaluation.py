@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -92,6 +92,7 @@ class Run:
     passage_chars: float
     doc_rank: int | None = None
     span_hit: bool | None = None  # whether the bold part holds an answer; None when the whole sentence is shown
+    confidence: float = 0.0  # the answer's probability that the documents answer it
 
     def to_dict(self) -> dict:
         return {
@@ -142,6 +143,7 @@ def answer_run(q: Question, result, seconds: float, mode: str) -> Run:
         span_hit=contains_answer(result.best.span_text, q.answers)
         if q.answerable and result.best and result.best.narrow_span
         else None,
+        confidence=result.confidence,
     )
 
 
@@ -179,6 +181,26 @@ def score(runs: list[Run], ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]
     return metrics
 
 
+def abstain_curve(runs: list[Run], shares=(0.0, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30)) -> list[dict[str, float]]:
+    """The trade-off of "not in the documents": for thresholds that decline each share of the answerable
+    questions (false_abstain), the share of unanswerable ones declined (abstain)."""
+    yes = sorted(r.confidence for r in runs if r.answerable)
+    no = [r.confidence for r in runs if not r.answerable]
+    if not yes or not no:
+        return []
+    out = []
+    for share in shares:
+        threshold = percentile(yes, share * 100)
+        out.append(
+            {
+                "threshold": threshold,
+                "false_abstain": mean(float(c < threshold) for c in yes),
+                "abstain": mean(float(c < threshold) for c in no),
+            }
+        )
+    return out
+
+
 def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool) -> tuple[object, float]:
     """The index of `docs`, reused when its manifest matches the files, else built; and the build time."""
     from qa.build import build_index, is_current
@@ -207,6 +229,9 @@ class Evaluation:
     runs: list[Run]
     settings: dict
     versions: dict
+
+    def curve(self, mode: str) -> list[dict[str, float]]:
+        return abstain_curve([r for r in self.runs if r.mode == mode])
 
     def to_dict(self) -> dict:
         return {
@@ -288,6 +313,12 @@ def evaluate(
         raise QAError(f"{questions_path}: gold documents not in {docs}: {', '.join(missing[:5])}")
     depth = max(max(ks), 10)  # mrr@10 needs ten
     by_mode = run_modes(index, questions, modes, settings, depth, answer_run, show_progress)
+    if settings.reader != "none" and settings.mode in modes:
+        # The default mode without the reader beside it, so that every run shows what the reader adds.
+        plain = settings.with_(reader="none")
+        label = f"{settings.mode}-no-reader"
+        runs = run_modes(index, questions, [settings.mode], plain, depth, answer_run, show_progress)[settings.mode]
+        by_mode[label] = [replace(r, mode=label) for r in runs]
     modes_out = {mode: {**score(mode_runs, ks), "index_s": index_seconds} for mode, mode_runs in by_mode.items()}
     runs = [run for mode_runs in by_mode.values() for run in mode_runs]
     if foreign:  # the cross-corpus check on its own, beside `abstain` over every unanswerable question

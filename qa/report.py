@@ -67,6 +67,12 @@ def markdown_report(evaluation: Evaluation, n_failures: int = 10) -> str:
         "",
         table(evaluation.modes, markdown=True),
     ]
+    mode = evaluation.settings.get("mode")
+    curve = evaluation.curve(mode) if mode in evaluation.modes else []
+    if curve:
+        lines += ["", f"## Not in the documents: the trade-off ({mode})", "",
+                  "| threshold | false_abstain | abstain |", "|---|---|---|"]  # fmt: skip
+        lines += [f"| {p['threshold']:.3f} | {p['false_abstain']:.3f} | {p['abstain']:.3f} |" for p in curve]
     worst = failures(evaluation, n_failures) if n_failures else []
     if worst:
         lines += ["", f"## The {len(worst)} worst questions", ""]
