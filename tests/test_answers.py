@@ -69,8 +69,8 @@ def test_off_topic_questions_are_declined_but_still_show_passages(seeds_index, q
 
 NEAR_TOPIC = pytest.mark.xfail(
     strict=True,
-    reason="known weakness: every word of it is in one passage, and the reader (qa.reader) still rates the "
-    "lead-force sentence as answering",
+    reason="known weakness: every word of it is in one passage, and the reader (qa.reader) still reads a "
+    "sentence there as answering it",
 )
 
 
