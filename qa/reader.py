@@ -1,7 +1,8 @@
 """The reader: a cross-encoder that reads the question together with each candidate sentence.
 
 For every candidate it gives (a) a logit that this sentence answers the question and (b) start and end
-logits over the sentence's word pieces, from which the answer's part in bold is taken. It is the
+logits over the sentence's word pieces: the best span's score informs both decisions (qa.verdict), and
+the span is the part in bold for the question kinds where it measured right often enough. It is the
 bundled all-MiniLM-L6-v2 encoder (its first four layers) fine-tuned by `qa.training` (run
 `benchmarks/train_reader.py`) on public QA data, with two linear heads: one on the mean of the pieces
 gives the answer logit, one on each piece the span's start and end logits.
