@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
-CARD = Path(__file__).with_name("reader.json")
 # Question, sentence and its context in word pieces, as in training. The reader runs once per question
 # on a handful of candidates, so its cost is pieces x layers: both are cut to what fits the speed target.
 MAX_TOKENS = 64
@@ -137,7 +136,8 @@ class Reader:
         from qa.settings import BUNDLED_MODEL
 
         base, _ = resolve_model(BUNDLED_MODEL)
-        self.card = json.loads(CARD.read_text(encoding="utf-8")) if CARD.is_file() else {}
+        card = weights.with_suffix(".json")  # written beside the weights by qa.training
+        self.card = json.loads(card.read_text(encoding="utf-8")) if card.is_file() else {}
         self.name = self.card.get("name", "reader")
         self.max_tokens = int(self.card.get("max_tokens", MAX_TOKENS))
         self.tokenizer = AutoTokenizer.from_pretrained(base)

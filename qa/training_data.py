@@ -45,11 +45,9 @@ def held_out(title: str) -> bool:
     return zlib.crc32(title.encode()) % 40 == 0
 
 
-def rows_of(path: Path, limit: int | None = None):
+def rows_of(path: Path):
     with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh):
-            if limit is not None and n >= limit:
-                return
+        for line in fh:
             yield json.loads(line)
 
 
