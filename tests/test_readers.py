@@ -54,6 +54,7 @@ def folder(tmp_path_factory) -> Path:
     make_encrypted_pdf(root / "locked.pdf", user_password="secret")
     (root / "truncated.pdf").write_bytes((root / "report.pdf").read_bytes()[:1500])
     (root / "not-a-zip.docx").write_bytes(b"This was renamed from a .txt file.")
+    (root / "setup_tool.pdf").write_bytes(b"MZ\x90\x00 a program renamed .pdf" + bytes(2000))
     return root
 
 
@@ -162,7 +163,8 @@ def test_files_that_cannot_be_read_are_named_in_one_line_and_the_rest_is_read(fo
         "scan.pdf": "no text layer (scanned?)",
         "locked.pdf": "encrypted",
         "truncated.pdf": "damaged",
-        "not-a-zip.docx": "damaged or not a Word .docx file",
+        "not-a-zip.docx": "not a Word .docx file",
+        "setup_tool.pdf": "not a PDF file",  # another kind of file named .pdf: not "damaged"
     }
     for name, reason in expected.items():
         [line] = [m for m in messages if name in m]
@@ -216,7 +218,7 @@ def test_a_folder_of_every_format_is_indexed_and_answers_cite_page_and_section(f
 
     assert main(["--index-root", str(tmp_path), "index", str(folder), "--name", "formats", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("added 6, updated 0, removed 0, unchanged 0, skipped 4: 6 documents")
+    assert out.startswith("added 6, updated 0, removed 0, unchanged 0, skipped 5: 6 documents")
 
     argv = ["--index-root", str(tmp_path), "ask", "--index", "formats", "-k", "3"]
     assert main([*argv, "How many passengers did the ferry to Greyhaven carry?"]) == 0

@@ -142,6 +142,11 @@ def _title(reader) -> str | None:
 def _open(data: bytes, name: str):
     from pypdf import PdfReader
 
+    # A PDF says so in its first bytes (readers allow some bytes before it): anything else is another
+    # kind of file named .pdf, not a damaged PDF.
+    if b"%PDF-" not in data[:1024]:
+        raise QAError(f"{name}: not a PDF file (it does not begin as a PDF does); skipped")
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _opens_without_password(reader):

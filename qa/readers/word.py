@@ -29,6 +29,8 @@ def read_docx(data: bytes, name: str, progress: bool = False) -> Extract:
     import docx
     from docx.table import Table
 
+    if not data.startswith(b"PK"):  # a .docx is a zip archive, which starts so
+        raise QAError(f"{name}: not a Word .docx file (it is not the zip archive a .docx is); skipped")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, KeyError and its own errors for the same cause
