@@ -168,7 +168,24 @@ def candidates(
     return Candidates(question, hits, where, features, signals)
 
 
-def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: Scorers | None = None) -> Answer:
+def _lead_in_end(found: Candidates, row: int) -> int:
+    """Where the answer sentence of `row` ends: a lead-in ("Jo Edwards said:") runs on into what it
+    introduces, the next sentence of its passage, since the lead-in alone says nothing."""
+    i, start, end = found.sentences[row]
+    p = found.hits[i].passage
+    if p.text[start - p.start : end - p.start].rstrip().endswith(":") and row + 1 < len(found.sentences):
+        following = found.sentences[row + 1]
+        if following[0] == i:
+            return following[2]
+    return end
+
+
+def decide(
+    found: Candidates,
+    k: int,
+    settings: Settings = Settings(),
+    scorers: Scorers | None = None,
+) -> Answer:
     """The answer from the candidates: each hit's best sentence, the best of all, and whether to abstain.
 
     With the reader on (settings.reader), the best of all is the reader's verdict (qa.verdict) over the
@@ -207,7 +224,8 @@ def decide(found: Candidates, k: int, settings: Settings = Settings(), scorers: 
     question_words = content_words(found.question)
     picked = []
     for i, hit in enumerate(hits):
-        _, start, end = found.sentences[best_row[i]]
+        _, start, _ = found.sentences[best_row[i]]
+        end = _lead_in_end(found, best_row[i])
         p = hit.passage
         if use_reader_span and best_row[i] in reader_spans:
             span = reader_spans[best_row[i]]

@@ -15,15 +15,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from qa.answers import answer, check_k, check_question
+from qa.answers import answer as qa_answer
+from qa.answers import check_k, check_question
 from qa.build import remove_documents
 from qa.compare import asks_across, by_document
-from qa.conversation import contextualize
+from qa.conversation import Turn, ask
+from qa.document_view import EMPTY, document_html
 from qa.errors import QAError
 from qa.index import Index
 from qa.intake import Intake, Job
-from qa.records import Answer
-from qa.render import by_document_markdown, document_html, plural, reply_markdown, scope_line, short_title, text
+from qa.panel import Panel
+from qa.records import Answer, Hit
+from qa.render import by_document_markdown, plural, reply_markdown, scope_line, text
 from qa.search import MODES
 from qa.settings import Settings
 from qa.storage import listing
@@ -37,24 +40,20 @@ def _gradio_cache() -> Path:
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
-# The documents panel: each column's header beside what its cells show, so the two change together.
-DOCUMENT_COLUMNS = {
-    "Title": lambda row: short_title(row["title"]),
-    "File": lambda row: row["id"],
-    "Collection": lambda row: row["collection"],
-    "Passages": lambda row: row["passages"],
-    "Dated": lambda row: row.get("date") or "—",  # the date the file declares, never one guessed
-    "Added": lambda row: (row.get("indexed_at") or "")[:10],
-}
+class QAApp(Panel):
+    """The app's state (the index, the settings, the document filter) and its handlers.
 
-
-class QAApp:
-    """The app's state (the index, the settings) and its handlers."""
+    What the page shows of the index (its documents, the uploads, the filter: qa.panel) is the
+    server's: every tab, and a tab reloaded, shows the same. A conversation is its tab's own: its turns
+    and the answer of each reply, so that the citations of every reply open their own passages.
+    """
 
     def __init__(self, index: Index, settings: Settings = Settings()):
         self._index = index
         self.settings = settings
         self.intake = Intake(self._process_upload, self._unstage)
+        self.only: list[str] = []  # the documents searched (none chosen: all of them)
+        self._titles: dict[tuple[str, str], str] = {}
 
     @property
     def index(self) -> Index:
@@ -62,18 +61,7 @@ class QAApp:
         self._index = self._index.refreshed()
         return self._index
 
-    # -- handlers --------------------------------------------------------------------------------
-
-    def document_choices(self) -> list[tuple[str, str]]:
-        return [(f"{e['title']} ({doc_id})", doc_id) for doc_id, e in self.index.manifest["documents"].items()]
-
-    def ask(self, question: str, earlier: list[str], k: int, only: list[str] | None, mode: str) -> tuple[Answer, str]:
-        """The answer to `question` in this conversation, and the text that was searched."""
-        question = check_question(question, self.settings)
-        searched = contextualize(question, earlier)
-        result = answer(question, self.index, check_k(k, self.settings.k), mode, only or None, self.settings,
-                        search_text=searched)  # fmt: skip
-        return result, searched
+    # -- the conversation ----------------------------------------------------------------------------
 
     def compare(self, question: str, only: list[str] | None, mode: str) -> tuple[Answer, list]:
         """Each document's answer to `question` (qa.compare), and an Answer whose hits are theirs, so that
@@ -85,67 +73,79 @@ class QAApp:
         return Answer(question=question.strip(), hits=hits, abstained=not hits, confidence=confidence), results
 
     def _scope(self, only: list[str] | None) -> list[str]:
-        index = self.index
-        titles = [index.title(d) for d in (only or []) if d in index.documents]
-        return scope_line(titles, len(index.documents))
+        titles = [self.title(d) for d in (only or []) if d in self.index.documents]
+        return scope_line(titles, len(self.index.documents))
 
     def respond(
         self,
         message: str,
         history: list,
-        earlier: list[str],
+        turns: list[Turn] | None = None,
+        answers: list | None = None,
         k: int = 5,
-        only=None,
         mode: str | None = None,
         each: bool = False,
+        only: list[str] | None = None,
     ):
-        """Chat handler: the new history, the conversation's questions, citation choices, the last answer.
+        """Chat handler: the new history, the conversation's turns, each reply's answer (None for a
+        refusal), and what the question box keeps (nothing, or a refused question to correct).
 
-        With `each` (the "By document" toggle), or for a question that asks across documents ("each",
-        "compare", "all the commissioners"), the reply gives every document's answer side by side.
+        `only` defaults to the server's filter (`set_filter`). With `each` (the "By document" switch), or
+        for a question that names what it compares ("compare", "each document"), the reply gives every
+        document's answer side by side.
         """
-        history = list(history or [])
+        history, turns, answers = list(history or []), list(turns or []), list(answers or [])
         mode = mode or self.settings.mode
+        only = self.searched() if only is None else only
+        reply = len(answers)
         try:
-            if each or asks_across(message or ""):
-                answer, results = self.compare(check_question(message, self.settings), only, mode)
-                reply = by_document_markdown(results, self._scope(only))
+            question = check_question(message, self.settings)
+            across = "the By document switch is on" if each else asks_across(question)
+            if across:
+                answer, results = self.compare(question, only, mode)
+                why = across if each else f"you asked “{across}”"
+                content = by_document_markdown(results, answer, reply, why, self._scope(only), self.title)
+                turn = Turn(question, question)
             else:
-                answer, searched = self.ask(message, earlier or [], k, only, mode)
-                reply = reply_markdown(answer, searched, self._scope(only))
+                k = check_k(k, self.settings.k)
+                answer, turn = ask(question, turns, self.index, k, mode, only or None, self.settings)
+                content = reply_markdown(answer, reply, turn.searched, self._scope(only), self.hit_title)
         except QAError as exc:
             history += [
                 {"role": "user", "content": text(message or "")},
                 {"role": "assistant", "content": f"⚠️ {text(str(exc))}"},
             ]
-            return history, earlier, gr.update(choices=[], value=None), None, ""
+            return history, turns, [*answers, None], message or ""
         history += [
-            {"role": "user", "content": text(message.strip())},
-            {"role": "assistant", "content": reply},
+            {"role": "user", "content": text(question)},
+            {"role": "assistant", "content": content},
         ]
-        choices = [
-            (f"{h.rank}. {short_title(h.title)} — {h.passage.doc_id}, {h.location}", str(i))
-            for i, h in enumerate(answer.hits)
-        ]
-        return history, [*(earlier or []), message.strip()], gr.update(choices=choices, value=None), answer, ""
+        return history, [*turns, turn], [*answers, answer], ""
 
-    def ask_alone(self, history: list, earlier: list[str], k: int = 5, only=None, mode: str | None = None):
-        """ "Ask on its own": the last question again, searched without the ones before it (the rule took it
-        for a follow-up, the user says it is not). The conversation's questions stay as they were."""
-        if not earlier:
-            return history, earlier, gr.update(), None, ""
-        history, _, citations, answer, box = self.respond(earlier[-1], history, [], k, only, mode)
-        return history, earlier, citations, answer, box
+    def ask_alone(self, target: str, history: list, turns: list, answers: list, k: int = 5, mode: str | None = None):
+        """ "Ask on its own" (the link beside a reply searched with the conversation, "alone-R"): reply R's
+        question again, searched alone, as a new reply. The conversation's turns stay as they were."""
+        answer = _reply(answers, _target(target).removeprefix("alone-"))
+        if answer is None:
+            return history, turns, answers
+        history, _, answers, _ = self.respond(answer.question, history, [], answers, k, mode)
+        return history, turns, answers
 
-    def show_document(self, choice: str | None, answer: Answer | None) -> str:
-        """The cited document in full, scrolled to (and highlighting) the chosen passage."""
-        if choice is None or answer is None or not answer.hits:
-            return '<div class="doc-empty">Choose a citation to read it in its document.</div>'
-        hit = answer.hits[int(choice)]
+    def open_citation(self, target: str | None, answers: list | None) -> str:
+        """The document of citation "cite-R-N" (reply R, citation N), scrolled to its highlighted passage."""
+        reply, _, number = _target(target).removeprefix("cite-").partition("-")
+        answer = _reply(answers, reply)
+        if answer is None or not number.isdigit() or not 1 <= int(number) <= len(answer.hits):
+            return EMPTY
+        return self.show_hit(answer.hits[int(number) - 1])
+
+    def show_hit(self, hit: Hit) -> str:
         doc = self.index.documents.get(hit.passage.doc_id)
         if doc is None:
             return '<div class="doc-empty">That document has been removed from the index since.</div>'
         return document_html(doc, hit)
+
+    # -- uploads ---------------------------------------------------------------------------------
 
     def add_documents(self, files: list[str] | None):
         """Upload handler for callers that wait (tests, scripts): queue the files, return the report."""
@@ -179,8 +179,8 @@ class QAApp:
                 yield now, gr.update(), gr.update()
         yield (
             "\n\n".join(job.lines),
-            gr.update(choices=self.document_choices()),
-            gr.update(choices=self.upload_choices()),
+            gr.update(choices=self.document_choices(), value=self.searched()),
+            gr.update(choices=self.upload_choices(), value=[]),
         )
 
     def _progress(self, job: Job) -> str:
@@ -215,11 +215,6 @@ class QAApp:
             if path.resolve().is_relative_to(queued):
                 shutil.rmtree(path.resolve().parents[1], ignore_errors=True)
 
-    def upload_choices(self) -> list[tuple[str, str]]:
-        """The user's own documents (the uploads collection): only these can be removed from the app."""
-        entries = self.index.manifest["documents"].items()
-        return [(f"{e['title']} ({doc_id})", doc_id) for doc_id, e in entries if e["collection"] == UPLOADS]
-
     def remove_uploads(self, doc_ids: list[str] | None):
         """Remove some of the user's own documents from the index and from the uploads folder."""
         if not doc_ids:
@@ -239,7 +234,7 @@ class QAApp:
         done = f"Removed {', '.join(text(d) for d in report.removed)}: the index now holds {plural(report.documents, 'document')}."
         return (
             done,
-            gr.update(choices=self.document_choices(), value=None),
+            gr.update(choices=self.document_choices(), value=self.searched()),
             gr.update(choices=self.upload_choices(), value=[]),
         )
 
@@ -264,15 +259,22 @@ class QAApp:
                     check_question(question, self.settings), documents, mode or self.settings.mode
                 )
                 return {**answer.to_dict(), "documents_answers": [r.to_dict() for r in results]}
-            answer, _ = self.ask(question, [], k, documents, mode or self.settings.mode)
+            answer = qa_answer(question, self.index, k, mode or self.settings.mode, documents or None, self.settings)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
         return answer.to_dict()
 
-    def documents_table(self) -> list[list]:
-        """The documents panel's rows (columns DOCUMENT_COLUMNS): what the index holds, for a reader."""
-        return [[cell(row) for cell in DOCUMENT_COLUMNS.values()] for row in listing(self.index.manifest)]
-
     def documents_api(self) -> list[dict]:
         """`/documents`: what the index holds (id, collection, title, passages, pages, date, indexed_at)."""
         return listing(self.index.manifest)
+
+
+def _reply(answers: list | None, number: str) -> Answer | None:
+    """Reply `number`'s answer (None for a refusal, or a number the conversation does not have)."""
+    answers = answers or []
+    return answers[int(number)] if number.isdigit() and int(number) < len(answers) else None
+
+
+def _target(value: str | None) -> str:
+    """A link's target as the page sends it ("cite-2-1@7": the click's count after the @)."""
+    return (value or "").partition("@")[0]

@@ -1,9 +1,14 @@
 """What each document says: the best answer from every document, side by side, and which do not say.
 
-The seeds are five responses to the same inspections; "What did each commissioner say about funding?"
-wants one answer per response, not the single best sentence. One search over a wide pool, one model
-call: each document's passages in the pool compete among themselves, and the fitted answerability
-scorer, applied to each document's own candidates, says whether that document answers.
+The seeds are five responses to the same inspections; "Compare what each commissioner said about
+funding" wants one answer per response, not the single best sentence. One search over a wide pool,
+one reader call: each document's best few sentences in the pool are read together, and the reader's
+fitted decisions (qa.verdict), applied to each document's own candidates, pick its sentence and say
+whether that document answers. Without the reader, the sentence scorers decide alone.
+
+Only when asked: the "By document" switch, or a question that names the documents it compares
+("compare", "each document", "every commissioner", "across the reports"). "Each year" is no such
+question.
 """
 
 from __future__ import annotations
@@ -16,19 +21,32 @@ import numpy as np
 
 from qa.answers import candidates, check_question
 from qa.index import Index
+from qa.reader import load_reader
 from qa.records import Hit
 from qa.scoring import Scorers, load_scorers, question_features
 from qa.settings import Settings
+from qa.verdict import load_reader_scorers, question_row, read_items, read_rows, shortlist
 
 # How many passages the one search looks at: enough that each document's best is among them.
 WIDE = 50
-# Questions that ask across documents.
-ACROSS = re.compile(r"\b(each|every|compare|comparison|across|differ|difference|all (?:the|of the) \w+s|both)\b", re.I)
+# How many sentences the one reader call reads in all: each document gets its share, 2 to the reader's
+# usual shortlist, so that a comparison over many documents stays one call of bounded size.
+READ_BUDGET = 40
+# What a document is called in a question that compares documents.
+_DOCUMENTS = r"(?:documents?|reports?|responses?|files?|commissioners?|pccs?|forces?|regions?|units?|rocus?|letters?|statements?)"
+# Questions that ask across documents: "compare", or "each / every / all (the) / both / across (the)"
+# followed by what a document is.
+ACROSS = re.compile(
+    rf"\b(?:compare|comparison|contrast)\b|\b(?:each|every|all(?: of)?(?: the)?|both(?: the)?|across(?: the)?|between the) {_DOCUMENTS}\b",
+    re.I,
+)
 
 
-def asks_across(question: str) -> bool:
-    """Whether the question asks what every document says ("each", "every", "compare", "all the PCCs")."""
-    return bool(ACROSS.search(question))
+def asks_across(question: str) -> str:
+    """The words by which the question asks what every document says ("compare", "each commissioner"),
+    or "" when it does not."""
+    found = ACROSS.search(question)
+    return found.group() if found else ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,38 @@ def _same_sentence(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+def _read_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], settings: Settings) -> dict:
+    """Each document's reader verdict, from one reader call over every document's shortlist: doc_id ->
+    a function of the scorers' confidence giving (row, score, confidence, threshold). Empty when the
+    reader is off or not fitted."""
+    reader, verdict = (load_reader(), load_reader_scorers()) if settings.reader != "none" else (None, None)
+    if reader is None or verdict is None or not rows_of:
+        return {}
+    each = min(verdict.candidates, max(2, READ_BUDGET // len(rows_of)))
+    shortlists = {d: shortlist(probabilities, np.array(rows), each) for d, rows in rows_of.items()}
+    every = np.concatenate(list(shortlists.values()))
+    reading = reader.read(found.question, read_items(found.hits, found.sentences, every))
+    out, at = {}, 0
+    for doc_id, rows in shortlists.items():
+        part = slice(at, at + len(rows))
+        at += len(rows)
+        logits, spans = reading.logits[part], reading.span_scores[part]
+        combined = verdict.combiner.probability(read_rows(logits, spans, probabilities[rows]))
+
+        def decided(confidence, rows=rows, logits=logits, spans=spans, combined=combined):
+            features = question_row(logits, spans, combined, confidence, found.signals)
+            best = int(np.argmax(combined))
+            return (
+                int(rows[best]),
+                float(combined[best]),
+                float(verdict.answerable.probability(features)[0]),
+                verdict.threshold,
+            )
+
+        out[doc_id] = decided
+    return out
+
+
 def by_document(
     question: str,
     index: Index,
@@ -78,6 +128,7 @@ def by_document(
     rows_of: dict[str, list[int]] = {}
     for row, (i, _, _) in enumerate(found.sentences):
         rows_of.setdefault(found.hits[i].passage.doc_id, []).append(row)
+    verdicts = _read_each(found, probabilities, rows_of, settings)
     out = []
     for doc_id in wanted:
         title, date = index.title(doc_id), index.date(doc_id)
@@ -86,11 +137,15 @@ def by_document(
             out.append(DocumentAnswer(doc_id, title, None, 0.0, False, date=date))
             continue
         best, features = question_features(probabilities[rows], found.features[rows], found.signals)
-        i, start, end = found.sentences[rows[best]]
+        row, score = rows[best], float(probabilities[rows[best]])
         confidence = float(scorers.answerable.probability(features)[0])
+        threshold = scorers.threshold
+        if doc_id in verdicts:
+            row, score, confidence, threshold = verdicts[doc_id](confidence)
+        i, start, end = found.sentences[row]
         hit = replace(found.hits[i], answer_start=start, answer_end=end, span_start=start, span_end=end,
-                      answer_score=float(probabilities[rows[best]]))  # fmt: skip
-        out.append(DocumentAnswer(doc_id, title, hit, confidence, confidence >= scorers.threshold, date=date))
+                      answer_score=score)  # fmt: skip
+        out.append(DocumentAnswer(doc_id, title, hit, confidence, confidence >= threshold, date=date))
     out.sort(key=lambda d: (not d.answers, -d.confidence))
     merged: list[DocumentAnswer] = []
     for item in out:

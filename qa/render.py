@@ -1,10 +1,19 @@
-"""Answers and documents as safe HTML and Markdown for the app: document text is always shown as text."""
+"""Replies as safe HTML and Markdown for the chat: the answer, then its sources, one card a document.
+Document text is always shown as text.
+
+Every citation link names its reply and its number ("#cite-3-2": reply 3, citation 2), so that a
+link in any reply, old or new, opens its own passage (qa.page's CITE_JS).
+"""
 
 from __future__ import annotations
 
-from qa.records import Answer, Document, Hit
+import re
+from collections.abc import Callable
 
-PREVIEW_CHARS = 180
+from qa.records import Answer, Hit
+
+# Around the answer sentence in a card's preview: enough to see where it stands.
+CONTEXT_CHARS = 90
 
 # Markdown and LaTeX characters as HTML entities: the chat renders Markdown, and a document's
 # "*", "_", "[x](...)" or "$" must show as typed. Entities read the same inside HTML blocks too.
@@ -19,13 +28,62 @@ def text(value: str) -> str:
     return value.translate(_ENTITIES)
 
 
-def short_title(title: str, chars: int = 60) -> str:
-    """A title short enough to repeat in a list of citations (the seeds' run to 120 capitals)."""
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def _mostly_capitals(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def readable_title(title: str, body: str = "") -> str:
+    """A title written in capitals ("RESPONSE OF DAVID KEANE, POLICE & CRIME COMMISSIONER FOR CHESHIRE")
+    in sentence case, each word cased as the document's own sentences write it: capitalised where they
+    capitalise it mid-sentence or always ("Police", "David"), in capitals where they only write it so ("HMICFRS"),
+    else in small letters; a word they never use is taken for a name when longer than 3 letters
+    ("Swindon"). Any other title is left as it is."""
+    if not _mostly_capitals(title):
+        return title
+    # Lines in capitals (the title, banners) say nothing of how a word is cased.
+    prose = " ".join(line for line in body.splitlines() if not _mostly_capitals(line))
+    forms: dict[str, set[str]] = {}
+    named: dict[str, str] = {}
+    lowered = set()  # words the prose writes in small letters somewhere
+    for match in _WORDS.finditer(prose):
+        word = match.group()
+        if word.islower():
+            lowered.add(word)
+        forms.setdefault(word.lower(), set()).add("upper" if word.isupper() and len(word) > 1 else "other")
+        if (
+            word[0].isupper()
+            and not word.isupper()
+            and re.search(r"[\w,;:'’)] $", prose[max(0, match.start() - 2) : match.start()])
+        ):
+            named.setdefault(word.lower(), word)  # capitalised mid-sentence: a name
+
+    def cased(match: re.Match) -> str:
+        word = match.group()
+        low = word.lower()
+        if low in named:
+            return named[low]
+        if forms.get(low) == {"upper"}:
+            return word
+        if low in forms:
+            return low if low in lowered else word.capitalize()
+        return word.capitalize() if len(word) > 3 else low
+
+    out = _WORDS.sub(cased, title)
+    first = next((i for i, c in enumerate(out) if c.isalpha()), 0)
+    return out[:first] + out[first].upper() + out[first + 1 :]
+
+
+def short_title(title: str, chars: int = 90) -> str:
+    """A title short enough to repeat in a list (cut at a word, with an ellipsis)."""
     return title if len(title) <= chars else title[:chars].rsplit(" ", 1)[0] + "…"
-
-
-def where(hit: Hit) -> str:
-    return f"{text(hit.passage.doc_id)} · {text(hit.location)}"
 
 
 def sentence_html(hit: Hit) -> str:
@@ -44,16 +102,30 @@ def passage_html(hit: Hit) -> str:
     return body.replace("\n\n", "<br><br>")
 
 
-_QUOTES = ("“", '"', "‘", "'", "«")
+def preview_html(hit: Hit) -> str:
+    """The answer sentence highlighted, with a little of its passage on either side."""
+    p = hit.passage
+    a, b = hit.answer_start - p.start, hit.answer_end - p.start
+    before, after = " ".join(p.text[:a].split()), " ".join(p.text[b:].split())
+    if len(before) > CONTEXT_CHARS:
+        before = "…" + before[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return f"{text(before)} <mark>{sentence_html(hit)}</mark> {text(after)}".strip()
+
+
+_OPENING = {"“": "”", "‘": "’", "«": "»", '"': '"', "'": "'"}
 
 
 def _quoted(sentence: str, inner: str) -> str:
-    """`inner` (the sentence as HTML) in quotation marks, unless the sentence opens with its own."""
-    return inner if sentence.startswith(_QUOTES) else f"“{inner}”"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """`inner` (the sentence as HTML) in quotation marks. A sentence that opens with its own quotation
+    mark keeps it, and is closed at its end where the document closes the quote only later (a quote
+    running over several paragraphs opens each of them and closes the last)."""
+    opening = sentence[:1]
+    if opening not in _OPENING:
+        return f"“{inner}”"
+    closing = _OPENING[opening]
+    return inner if closing in sentence[1:] else inner + text(closing)
 
 
 def scope_line(searched_titles: list[str] | None, total: int) -> list[str]:
@@ -64,15 +136,55 @@ def scope_line(searched_titles: list[str] | None, total: int) -> list[str]:
     return [f"*Searched {len(searched_titles)} of {plural(total, 'document')}: {names}*", ""]
 
 
-def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str] | None = None) -> str:
-    """The chat reply: the answer sentence first, then a citation for each passage.
+def cite(reply: int, number: int, label: str, css: str = "cite") -> str:
+    """A link that opens citation `number` of reply `reply` in the document view."""
+    return f'<a class="{css}" href="#cite-{reply}-{number}">{label}</a>'
 
-    `searched` is shown when it is not the question itself (a follow-up searched with its context);
-    `scope`, the "searched 1 of 5 documents" line, when a filter is on.
+
+def _cards(answer: Answer, reply: int, title_of: Callable[[Hit], str]) -> list[str]:
+    """One card a document, its passages under it in citation order: readable title, file name as a
+    detail, each passage's place (as the document view shows it), match word and preview."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in answer.hits:
+        groups.setdefault(hit.passage.doc_id, []).append(hit)
+    lines = []
+    for doc_id, hits in groups.items():
+        numbers = ", ".join(cite(reply, h.rank, str(h.rank)) for h in hits)
+        lines.append(
+            f'<div class="card"><div class="card-head">[{numbers}] <strong>{text(title_of(hits[0]))}</strong> '
+            f'<span class="file">{text(doc_id)}</span></div>'
+        )
+        for h in hits:
+            lines.append(
+                f'<div class="card-passage">{cite(reply, h.rank, f"[{h.rank}] {text(h.location)}", "cite place")} · '
+                f"{h.match_words} match ({h.answer_score:.2f})<br>{preview_html(h)}"
+                f'<details><summary>Whole passage</summary><div class="passage">{passage_html(h)}</div></details></div>'
+            )
+        lines.append("</div>")
+    return lines
+
+
+def reply_markdown(
+    answer: Answer,
+    reply: int = 0,
+    searched: str | None = None,
+    scope: list[str] | None = None,
+    title_of: Callable[[Hit], str] | None = None,
+) -> str:
+    """The chat reply number `reply`: the answer sentence first, then its sources, a card a document.
+
+    `searched` is shown when it is not the question itself (a follow-up searched with its context),
+    with a link that asks the question on its own; `scope`, the "searched 1 of 5 documents" line,
+    when a filter is on; `title_of` gives a hit's title as a reader should see it.
     """
+    title_of = title_of or (lambda h: readable_title(h.title))
     lines = list(scope or [])
     if searched and searched.strip() != answer.question:
-        lines += [f"*Searched:* “{text(searched)}”", ""]
+        lines += [
+            f"*Searched with the conversation:* “{text(searched)}” · "
+            f'<a class="alone" href="#alone-{reply}">Ask on its own</a>',
+            "",
+        ]
     best = answer.best
     if best is None:
         return "\n".join(lines + ["No passages to show: the collection is empty or every document is filtered out."])
@@ -88,79 +200,49 @@ def reply_markdown(answer: Answer, searched: str | None = None, scope: list[str]
             if best.narrow_span
             else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
         )
-        # Each marker opens its citation's passage (qa.page's CITE_JS), as choosing the citation does.
-        markers = "".join(f'<a href="#cite-{n}">[{n}]</a>' for n in answer.citations)
+        markers = "".join(cite(reply, n, f"[{n}]") for n in answer.citations)
+        title = title_of(best)
+        # The answer is sometimes the document's own title line: then the source is only where it is.
+        same = " ".join(best.answer_text.lower().split()) in " ".join(title.lower().split())
+        source = text(best.location) if same else f"{text(short_title(title))}, {text(best.location)}"
         lines += [
             f"> {quote} <sup>{markers}</sup>",
-            f"> — {text(short_title(best.title))} ({where(best)})",
+            f"> — {source}",
             "",
             f"*Confidence: {answer.confidence_words} ({answer.confidence:.2f})*",
             "",
         ]
-    lines += ["**Closest passages (low confidence)**" if answer.abstained else "**Citations**", ""]
-    for hit in answer.hits:
-        preview = " ".join(hit.passage.text.split())
-        if len(preview) > PREVIEW_CHARS:
-            preview = preview[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
-        lines.append(
-            f"{hit.rank}. **{text(short_title(hit.title))}** · {where(hit)} · {hit.match_words} match "
-            f"({hit.answer_score:.2f})\n"
-            f'<details><summary>{text(preview)}</summary><div class="passage">{passage_html(hit)}</div></details>'
-        )
-    return "\n".join(lines)
+    lines += ["**Closest passages (low confidence)**" if answer.abstained else "**Sources**", ""]
+    return "\n".join(lines + _cards(answer, reply, title_of))
 
 
-def by_document_markdown(results: list, scope: list[str] | None = None) -> str:
-    """The "by document" reply: each answering document's sentence with its source, then those that do not say."""
+def by_document_markdown(
+    results: list, answer: Answer, reply: int = 0, why: str = "", scope: list[str] | None = None,
+    title_of: Callable[[str, str], str] | None = None,
+) -> str:  # fmt: skip
+    """The "by document" reply: each answering document's sentence with its own confidence and source,
+    then the documents that do not say. `answer.hits` are the answering documents' hits, in order
+    (their citation numbers); `why` says what asked for this view."""
+    title_of = title_of or (lambda doc_id, title: readable_title(title))
     answering = [r for r in results if r.answers]
     silent = [r for r in results if not r.answers]
-    total = len(answering) + sum(len(r.also_in) for r in answering) + len(silent)
     said = len(answering) + sum(len(r.also_in) for r in answering)
-    lines = [*(scope or []), f"**By document:** {said} of {plural(total, 'document')} answer", ""]
+    total = said + len(silent)
+    lines = [*(scope or []), f"**By document** ({text(why)}): {said} of {plural(total, 'document')} answer", ""]
     for n, r in enumerate(answering, start=1):
         hit = r.hit
-        # The card's title names its document: its source line only says where, then who quotes it too.
-        sources = [where(hit)] + [f"{text(short_title(t))} ({text(d)})" for d, t in r.also_in]
+        others = "".join(f" · also {text(short_title(title_of(d, t)))}" for d, t in r.also_in)
+        words = "high" if r.confidence >= 0.8 else "medium"
         lines += [
-            f"{n}. **{text(short_title(r.title))}**{f' · {text(r.date)}' if r.date else ''} · "
-            f"{'strong' if r.confidence >= 0.8 else 'partial'} match ({r.confidence:.2f})",
-            f"   > {_quoted(hit.answer_text, text(hit.answer_text))}",
-            f"   > — {' · '.join(sources)}",
-            "",
+            f'<div class="card"><div class="card-head">[{cite(reply, n, str(n))}] '
+            f"<strong>{text(title_of(r.doc_id, r.title))}</strong>{f' · {text(r.date)}' if r.date else ''} "
+            f'<span class="file">{text(r.doc_id)}</span></div>'
+            f'<div class="card-passage">{_quoted(hit.answer_text, sentence_html(hit))} '
+            f"<sup>{cite(reply, n, f'[{n}]')}</sup><br>{cite(reply, n, text(hit.location), 'cite place')}{others} · "
+            f"confidence {words} ({r.confidence:.2f})</div></div>",
         ]
     if silent:
-        lines.append("*Do not seem to say:* " + "; ".join(text(short_title(r.title)) for r in silent))
+        lines += ["", "**Do not answer:** " + "; ".join(text(short_title(title_of(r.doc_id, r.title))) for r in silent)]
+    if not answering:
+        lines.insert(len(scope or []) + 2, "None of the searched documents seems to answer this.\n")
     return "\n".join(lines)
-
-
-def _document_text(doc: Document, start: int, end: int) -> str:
-    """`doc.text[start:end]` as safe HTML, with a page mark where each page in it begins."""
-    out, at = [], start
-    for offset, number in doc.pages:
-        if start <= offset < end:
-            out += [text(doc.text[at:offset]), f'<span class="page-mark">p. {number}</span>']
-            at = offset
-    return "".join([*out, text(doc.text[at:end])])
-
-
-def document_html(doc: Document, hit: Hit | None = None) -> str:
-    """The whole document, with its page marks and the cited passage and answer sentence highlighted."""
-    where = f" · cited: {text(hit.location)}" if hit is not None else ""
-    back = '<a class="back" href="#chat">↑ Back to the conversation</a>' if hit is not None else ""
-    head = f'{back}<div class="doc-title">{text(doc.title)}</div><div class="doc-id">{text(doc.id)}{where}</div>'
-    n = len(doc.text)
-    if hit is None:
-        body = _document_text(doc, 0, n)
-    else:
-        p = hit.passage
-        body = (
-            _document_text(doc, 0, p.start)
-            + '<mark class="passage">'
-            + _document_text(doc, p.start, hit.answer_start)
-            + f'<mark class="answer">{sentence_html(hit)}</mark>'
-            + _document_text(doc, hit.answer_end, p.end)
-            + "</mark>"
-            + _document_text(doc, p.end, n)
-        )
-    # Line breaks rather than <p> elements: the highlight may span paragraphs, and a <mark> cannot.
-    return head + '<div class="doc-body">' + body.replace("\n\n", "<br><br>") + "</div>"

@@ -56,7 +56,10 @@ def save_uploads(paths: list[Path], original_names: list[str], folder: Path) -> 
         name = safe_name(original)
         suffix = Path(name).suffix.lower()
         if suffix not in SUFFIXES:
-            result.refused.append(f"{original}: unsupported format (supported: {', '.join(SUFFIXES)})")
+            kind = f"({suffix})" if suffix else "(no extension)"
+            result.refused.append(
+                f"{original}: not a kind of file this app reads {kind}; it reads {', '.join(SUFFIXES)}"
+            )
             continue
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -83,6 +86,15 @@ def save_uploads(paths: list[Path], original_names: list[str], folder: Path) -> 
     return result
 
 
+def refusal(name: str, why: str) -> str:
+    """A refused file, in plain words: "setup_tool.pdf is not a PDF file (...)"; "big.pdf was not added:
+    7.2 MB is over the 5 MB limit"."""
+    why = why.removesuffix("; skipped")
+    if why.startswith(("not ", "empty")):
+        return f"⚠️ {text(name)} is {text(why)}, so it was not added."
+    return f"⚠️ {text(name)} was not added: {text(why)}."
+
+
 def add_uploads(paths: list[Path], folder: Path, index_name: str, settings: Settings) -> list[str]:
     """Save uploaded files into `folder` and add them to the index's uploads collection: the report's
     lines, for the page. The folder is kept to what the index holds: a file that could not be added is
@@ -91,7 +103,7 @@ def add_uploads(paths: list[Path], folder: Path, index_name: str, settings: Sett
         result = save_uploads(paths, [p.name for p in paths], folder)
     except QAError as exc:
         return [f"⚠️ {text(str(exc))}"]
-    lines = [f"Refused {text(r)}" for r in result.refused]
+    lines = [refusal(*r.split(": ", 1)) for r in result.refused]
     if result.saved:
         saved = [folder / name for name in result.saved]
         try:
@@ -109,7 +121,7 @@ def add_uploads(paths: list[Path], folder: Path, index_name: str, settings: Sett
         if added:
             lines.insert(0, f"Added {', '.join(text(n) for n in added)}: the index now holds "
                          f"{plural(report.documents, 'document')}, yours searched together with the rest.")  # fmt: skip
-        lines += [f"Refused {text(name)}: {text(why)}" for name, why in unreadable.items()]
+        lines += [refusal(name, why) for name, why in unreadable.items()]
     if result.unchanged:
         lines.append(f"Already there: {', '.join(text(n) for n in result.unchanged)}")
     return lines

@@ -11,11 +11,11 @@ import pytest
 from qa.answers import answer
 from qa.app import QAApp
 from qa.cli import main
-from qa.conversation import was_followup
+from qa.document_view import document_html
 from qa.index import Index
 from qa.intake import Intake
 from qa.login import Login
-from qa.render import document_html, reply_markdown, text
+from qa.render import readable_title, reply_markdown, text
 from qa.settings import Settings
 from tests.files import make_encrypted_pdf, make_pdf
 
@@ -31,71 +31,132 @@ def app(seeds_root, tmp_path):
     return QAApp(Index.load(root / "seeds"), settings)
 
 
-def test_a_reply_leads_with_the_answer_then_citations(app):
-    history, earlier, citations, answer, box = app.respond("What rating did the North West ROCU receive?", [], [])
-    reply = history[-1]["content"]
+def test_a_reply_leads_with_the_answer_then_its_sources_a_card_a_document(app):
+    history, turns, answers, box = app.respond("What rating did the North West ROCU receive?", [], [], [])
+    reply, answer = history[-1]["content"], answers[-1]
     assert history[-1]["role"] == "assistant" and box == ""
     assert reply.startswith("> <strong>“") and "outstanding" in reply.split("\n")[0]
-    assert reply.index("**Citations**") > reply.index("outstanding")
+    assert reply.index("**Sources**") > reply.index("outstanding")
     assert reply.count("<details>") == 5 and "<mark>" in reply  # each passage folds, answer highlighted
-    assert "001&#95;3f8c2f727cca616f&#46;txt · paragraph" in reply
-    assert len(citations["choices"]) == 5 and earlier == ["What rating did the North West ROCU receive?"]
-    # The answer carries the numbers of the citations that hold it; each card a short title and a match word.
-    markers = "".join(f'<a href="#cite-{n}">[{n}]</a>' for n in answer.citations)  # links: they open the passage
+    assert [t.question for t in turns] == ["What rating did the North West ROCU receive?"]
+    # The answer carries the numbers of the citations that hold it, as links to reply 0's citations.
+    markers = "".join(f'<a class="cite" href="#cite-0-{n}">[{n}]</a>' for n in answer.citations)
     assert answer.citations[0] == 1 and reply.split("\n")[0].endswith(f"<sup>{markers}</sup>")
-    cards = [line for line in reply.split("\n") if line[:3] in {f"{n}. " for n in range(1, 6)}]
-    assert len(cards) == 5 and all(f"· {h.match_words} match (" in c for c, h in zip(cards, answer.hits, strict=True))
-    assert all(len(h.title) > 60 for h in answer.hits[:4]) and cards[0].count("…**") == 1  # titles shortened
+    # One card a document, titled once in sentence case, its file name a detail, each passage under it
+    # with its place, match word, and the answer sentence (not the passage's first words) as preview.
+    cards = reply.split('<div class="card">')[1:]
+    documents = {h.passage.doc_id for h in answer.hits}
+    assert len(cards) == len(documents) and all(c.count('<span class="file">') == 1 for c in cards)
+    assert sum(c.count('class="card-passage"') for c in cards) == len(answer.hits) == 5
+    for hit in answer.hits:
+        assert f'href="#cite-0-{hit.rank}">[{hit.rank}] {text(hit.location)}</a> · {hit.match_words} match (' in reply
+    first = cards[0].split('class="card-passage"')[1]
+    assert "<mark>" in first and text(answer.best.answer_text[:40]) in first.split("<mark>")[1]
     assert answer.to_dict()["answer"]["citations"] == answer.citations
 
 
+def test_a_title_in_capitals_is_shown_in_sentence_case_as_the_document_writes_its_words(app):
+    doc = app.index.documents[CHESHIRE]
+    assert doc.title == "RESPONSE OF DAVID KEANE, POLICE & CRIME COMMISSIONER FOR CHESHIRE"
+    assert app.title(CHESHIRE) == "Response of David Keane, Police & Crime Commissioner for Cheshire"
+    wiltshire = app.index.documents["003_666e703430145ad0.txt"]
+    # "HMICFRS": capitals in the text too; "Swindon": not in the text, a name.
+    assert readable_title(wiltshire.title, wiltshire.text).endswith("of Wiltshire and Swindon to the HMICFRS report")
+    assert readable_title("Annual report 2026") == "Annual report 2026"  # not in capitals: as it is
+    history, *_ = app.respond("Who is the PCC for Cheshire?", [], [], [])
+    assert "Response of David Keane, Police &amp; Crime Commissioner for Cheshire</strong>" in history[-1]["content"]
+
+
 def test_the_part_that_answers_is_bold_when_narrower_than_the_sentence(app):
-    history, *_, answer, _ = app.respond("How many disruptions did the NWROCU carry out in the past 12 months?", [], [])
-    first_line = history[-1]["content"].split("\n")[0]
+    history, _, answers, _ = app.respond(
+        "How many disruptions did the NWROCU carry out in the past 12 months?", [], [], []
+    )
+    first_line, answer = history[-1]["content"].split("\n")[0], answers[-1]
     assert first_line.startswith("> “") and "During the past 12 months" in first_line
     assert "<strong>more than 5900</strong>" in first_line
+    # The quote opens a paragraph of a speech that closes only later: the reply closes it.
+    assert first_line.count("“") == 1 and first_line.count("”") == 1
     assert answer.best.span_text == "more than 5900"
     assert answer.to_dict()["answer"]["span"]["text"] == "more than 5900"
 
 
-def test_a_follow_up_is_searched_with_its_context(app):
-    history, earlier, *_ = app.respond("Who is the Police and Crime Commissioner for Cheshire?", [], [])
-    history, earlier, _, answer, _ = app.respond("When did he respond to the report?", history, earlier)
+def test_a_lead_in_that_ends_in_a_colon_runs_on_into_what_it_introduces(app):
+    *_, answers, _ = app.respond("What did Assistant Chief Constable Jo Edwards say about the assessment?", [], [], [])
+    best = answers[-1].best
+    assert (
+        best.answer_text.startswith("Following publication of the Peel Assessment") and "testimony" in best.answer_text
+    )
+
+
+def test_a_follow_up_is_searched_with_its_context_and_asked_alone_from_its_reply(app):
+    history, turns, answers, _ = app.respond("Who is the Police and Crime Commissioner for Cheshire?", [], [], [])
+    history, turns, answers, _ = app.respond("When did he respond to the report?", history, turns, answers)
     reply = history[-1]["content"]
-    assert reply.startswith("*Searched:* “Who is the Police and Crime Commissioner for Cheshire? When did he respond")
-    assert answer.best.passage.doc_id == CHESHIRE
-    assert len(earlier) == 2
-    # "Ask on its own": the same question again, searched alone; the conversation's questions unchanged.
-    assert was_followup(earlier) and not was_followup(earlier[:1])
-    history, after, *_ = app.ask_alone(history, earlier)
-    assert "Searched:" not in history[-1]["content"] and history[-2]["content"] == "When did he respond to the report?"
-    assert after == earlier
+    assert reply.startswith(
+        "*Searched with the conversation:* “Who is the Police and Crime Commissioner for Cheshire? When did he"
+    )
+    assert '<a class="alone" href="#alone-1">Ask on its own</a>' in reply  # beside the answer it changes
+    assert answers[-1].best.passage.doc_id == CHESHIRE and turns[-1].followed_up
+    # "Ask on its own": the same question again, searched alone; the conversation's turns unchanged.
+    history, after, answers = app.ask_alone("alone-1@3", history, turns, answers)
+    assert (
+        "Searched with" not in history[-1]["content"] and history[-2]["content"] == "When did he respond to the report?"
+    )
+    assert after == turns and len(answers) == 3
+
+
+def test_follow_ups_lean_on_the_conversations_subject_not_only_the_question_before(app):
+    history, turns, answers, _ = app.respond("What did Merseyside's PCC say about funding?", [], [], [])
+    history, turns, answers, _ = app.respond("And what about Cheshire?", history, turns, answers)
+    history, turns, answers, _ = app.respond("And what about Wiltshire?", history, turns, answers)
+    assert turns[-1].searched == "What did Merseyside's PCC say about funding? And what about Wiltshire?"
+    # A long question is never a follow-up, whatever words it holds.
+    nonsense = " ".join(["these others and more"] * 60)[:990]
+    *_, turns, _, _ = app.respond(nonsense, history, turns, answers)
+    assert not turns[-1].followed_up
 
 
 def test_a_question_the_documents_do_not_answer_says_so(app):
-    history, *_, answer, _ = app.respond("What is the boiling point of mercury in kelvin?", [], [], 3)
+    history, _, answers, _ = app.respond("What is the boiling point of mercury in kelvin?", [], [], [], 3)
     reply = history[-1]["content"]
-    assert answer.abstained and reply.startswith("**Not in the documents.**")
+    assert answers[-1].abstained and reply.startswith("**Not in the documents.**")
     assert "Closest passages (low confidence)" in reply and reply.count("<details>") == 3
 
 
-def test_an_empty_question_gets_a_message_not_an_error(app):
-    history, earlier, *_ = app.respond("   ", [], [])
-    assert history[-1]["content"].startswith("⚠️ the question is empty") and earlier == []
+def test_an_empty_or_too_long_question_gets_a_message_and_is_kept_to_correct(app):
+    history, turns, answers, box = app.respond("   ", [], [], [])
+    assert history[-1]["content"].startswith("⚠️ the question is empty") and turns == [] and answers == [None]
+    long = "Who is the PCC for Cheshire? " * 40
+    history, turns, answers, box = app.respond(long, history, turns, answers)
+    assert history[-1]["content"].startswith(f"⚠️ the question is {len(long.strip())} characters long, over the limit")
+    assert box == long and answers == [None, None]  # not cut: refused, and left in the box
 
 
-def test_restricting_to_documents(app):
-    only = [CHESHIRE]
-    *_, answer, _ = app.respond("What rating did the North West ROCU receive?", [], [], 5, only)
-    assert answer.hits and {h.passage.doc_id for h in answer.hits} == {CHESHIRE}
+def test_the_filter_is_the_servers_and_every_tab_sees_it(app):
+    assert app.scope_chip() == "Searching all 5 documents."
+    chip = app.set_filter([CHESHIRE, "no-such.txt"])
+    assert chip.startswith("**Searching only 1 of 5 documents:** Response of David Keane")
+    *_, answers, _ = app.respond("What rating did the North West ROCU receive?", [], [], [])
+    assert {h.passage.doc_id for h in answers[-1].hits} == {CHESHIRE}
+    _, only, *_ = app.panel()  # what a second tab, or a reload, is given
+    assert only["value"] == [CHESHIRE]
+    app.set_filter([])
+    assert app.panel()[1]["value"] == []
 
 
-def test_a_citation_opens_its_document_with_passage_and_answer_highlighted(app):
-    *_, answer, _ = app.respond("How many years in prison have TITAN investigations produced?", [], [])
-    page = app.show_document("0", answer)
-    assert 'class="doc-title"' in page and '<mark class="passage">' in page
-    assert "<strong>2,000</strong> years in prison" in page.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
-    assert "Choose a citation" in app.show_document(None, None)
+def test_every_citation_of_every_reply_opens_its_own_passage(app):
+    history, turns, answers, _ = app.respond("How many years in prison have TITAN investigations produced?", [], [], [])
+    history, turns, answers, _ = app.respond(
+        "Who is the Police and Crime Commissioner for Cheshire?", history, turns, answers
+    )
+    older = app.open_citation("cite-0-1@5", answers)  # reply 0's first citation, after a newer reply
+    assert 'class="doc-title"' in older and '<mark class="passage">' in older
+    assert "<strong>2,000</strong> years in prison" in older.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
+    newer = app.open_citation("cite-1-1", answers)
+    assert text(CHESHIRE) in newer and "2,000" not in newer.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
+    assert "¶ 3" in newer  # the paragraph the card names is marked in the view
+    for target in (None, "cite-9-1", "cite-0-99", "cite-x-1"):
+        assert "Choose a citation" in app.open_citation(target, answers)
 
 
 def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(app, tmp_path):
@@ -105,21 +166,31 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     good.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
     bad = incoming / "image.png"
     bad.write_bytes(b"\x89PNG\r\n")
-    status, choices = app.add_documents([str(good), str(bad)])
-    assert status.startswith("Added otters&#46;txt") and "Refused image&#46;png: unsupported format" in status
+    tool = incoming / "setup_tool.pdf"
+    tool.write_bytes(b"MZ\x90\x00 a program renamed .pdf" + bytes(3000))
+    status, choices = app.add_documents([str(good), str(bad), str(tool)])
+    assert status.startswith("Added otters&#46;txt")
+    assert "image&#46;png is not a kind of file this app reads &#40;&#46;png&#41;" in status
+    assert "setup&#95;tool&#46;pdf is not a PDF file" in status and "damaged" not in status
     assert ("Otter survey 2026 (uploads/otters.txt)", "uploads/otters.txt") in choices["choices"]
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["otters.txt"]
-    *_, answer, _ = app.respond("How many otters did the survey count?", [], [])
-    assert answer.hits[0].collection == "uploads" and "417" in answer.text
+    *_, answers, _ = app.respond("How many otters did the survey count?", [], [], [])
+    assert answers[-1].hits[0].collection == "uploads" and "417" in answers[-1].text
     status, _ = app.add_documents([str(good)])
     assert "Already there: otters&#46;txt" in status
     binary = incoming / "scan.txt"
     binary.write_bytes(b"\x00\x01\x02 not text")
     status, _ = app.add_documents([str(binary)])
-    assert "Refused scan&#46;txt: not text in any common encoding" in status
+    assert "scan&#46;txt is not text in any common encoding" in status
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [
         "otters.txt"
     ]  # nothing kept that is not indexed
+    # Another tab, or this one reloaded, lists the upload: the panel is the server's.
+    table, only, yours, _, start = app.panel()
+    assert "uploads/otters&#46;txt" in table and "Otter survey 2026" in table
+    assert ("Otter survey 2026 (uploads/otters.txt)", "uploads/otters.txt") in yours["choices"]
+    assert "uploads/otters.txt" in {d for _, d in only["choices"]}
+    assert start["placeholder"].startswith("**6 documents loaded** (5 in seeds, 1 of yours)")
 
 
 def test_an_upload_is_queued_at_once_and_each_is_reported_when_done(app, tmp_path):
@@ -180,22 +251,25 @@ def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reas
     incoming.mkdir()
     status, _ = app.add_documents([str(make_pdf(incoming / "report.pdf"))])
     assert status.startswith("Added report&#46;pdf")
-    history, *_, answer, _ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [])
-    best = answer.hits[0]
+    history, _, answers, _ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [], [])
+    best = answers[-1].hits[0]
     assert best.passage.doc_id == "uploads/report.pdf" and best.location == "p. 2, Ferry services"
-    assert f"uploads/report&#46;pdf · {text('p. 2, Ferry services')}" in history[-1]["content"]
-    page = app.show_document("0", answer)
-    assert '<span class="page-mark">p. 2</span>' in page and "cited: p&#46; 2" in page
+    assert f'href="#cite-0-1">[1] {text("p. 2, Ferry services")}</a>' in history[-1]["content"]
+    # The document view shows the cited page itself, the answer's box drawn over it; the text below.
+    page = app.open_citation("cite-0-1", answers)
+    assert '<div class="page-image" data-page="2"><img src="data:image/png;base64,' in page
+    assert page.count('class="highlight"') >= 1 and '<span class="page-mark">p. 2</span>' in page
+    assert "cited: p&#46; 2" in page
     # The documents panel lists it with the date the file declares and the day it was added; the seeds
     # declare none. A by-document reply dates its card.
-    rows = {row[1]: row for row in app.documents_table()}
-    assert rows["uploads/report.pdf"][2:5] == ["uploads", rows["uploads/report.pdf"][3], "2024-03-01"]
-    assert rows["uploads/report.pdf"][5] == datetime.now(UTC).date().isoformat()
-    assert rows[CHESHIRE][2] == "seeds" and rows[CHESHIRE][4] == "—" and len(rows) == 6
-    history, *_ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [], each=True)
-    assert f"**Annual Report of Porthen Council** · {text('2024-03-01')} ·" in history[-1]["content"]
+    table = app.documents_html()
+    today = datetime.now(UTC).date().isoformat()
+    assert f"uploads/report&#46;pdf · 4 passages · dated {text('2024-03-01')} · added {text(today)}" in table
+    assert table.count("<li>") == 6 and table.count(">yours</span>") == 1
+    history, *_ = app.respond("How many passengers did the ferry to Greyhaven carry?", [], [], [], each=True)
+    assert f"<strong>Annual Report of Porthen Council</strong> · {text('2024-03-01')}" in history[-1]["content"]
     status, _ = app.add_documents([str(make_encrypted_pdf(incoming / "locked.pdf", user_password="secret"))])
-    assert "Refused locked&#46;pdf: encrypted &#40;it needs a password&#41;" in status
+    assert "locked&#46;pdf was not added: encrypted &#40;it needs a password&#41;" in status
 
 
 def test_document_text_is_shown_as_text():
@@ -317,4 +391,4 @@ def test_your_own_uploads_can_be_removed_and_the_seeds_cannot(app, tmp_path):
     assert status.startswith("Removed uploads/otters&#46;txt: the index now holds 5 documents")
     assert "uploads/otters.txt" not in app.index.documents and yours["choices"] == []
     assert not (tmp_path / "uploads" / "otters.txt").exists()  # or a restart would add it back
-    assert app.ask("How many otters did the survey count?", [], 3, None, "hybrid")[0].abstained
+    assert answer("How many otters did the survey count?", app.index, 3).abstained

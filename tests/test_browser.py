@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
+from tests.files import make_pdf
 
 CHROMIUM = "/usr/bin/chromium"
 # The README's screenshots (screenshot.png at 1400x900, phone.png at 390x844) are refreshed only when
@@ -78,164 +79,232 @@ def ask(page, question: str) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll(\"#chat .message-row, #chat [data-testid='bot']\").length > n", arg=before
     )
-    expect(page.locator("#chat")).to_contain_text(question)
+    expect(page.locator("#chat")).to_contain_text(question[:200])
 
 
-def test_ask_read_open_upload_in_a_real_browser(server, browser, tmp_path):
+def last_reply(page):
+    return page.locator("#chat .message-row").last
+
+
+def in_view(page, selector: str) -> bool:
+    """Whether the element's first line is on screen, with nothing drawn over it."""
+    return page.evaluate(
+        """(sel) => { const e = document.querySelector(sel); if (!e) return false;
+           const r = e.getClientRects()[0] || e.getBoundingClientRect();
+           if (r.top < 0 || r.top + Math.min(16, r.height) > window.innerHeight || r.height === 0) return false;
+           const top = document.elementFromPoint(r.left + Math.min(12, r.width / 2), r.top + Math.min(8, r.height / 2));
+           return !!top && (e === top || e.contains(top)); }""",
+        selector,
+    )
+
+
+def assert_in_view(page, selector: str, timeout: float = 5.0) -> None:
+    """in_view, allowed a moment for the page to settle (a panel sliding open, a load's overlay)."""
+    deadline = time.monotonic() + timeout
+    while not in_view(page, selector):
+        assert time.monotonic() < deadline, f"{selector} is off screen or covered"
+        page.wait_for_timeout(100)
+
+
+def question_and_answer_in_view(page) -> None:
+    """After a reply: its question, and its answer's first line, both inside the chat's view, uncovered."""
+    page.wait_for_timeout(400)  # the reply's own scroll (REPLY_JS)
+    frame = page.locator("#chat").bounding_box()
+    rows = page.locator("#chat .message-row")
+    question, reply = rows.nth(rows.count() - 2).bounding_box(), rows.last.bounding_box()
+    assert frame["y"] - 1 <= question["y"] and question["y"] + 20 <= frame["y"] + frame["height"], (question, frame)
+    first_line = reply["y"] + 30
+    assert first_line <= frame["y"] + frame["height"] and first_line <= page.viewport_size["height"], (reply, frame)
+    covered = page.evaluate(
+        "([x, y]) => { const e = document.elementFromPoint(x, y); return e ? e.closest('#chat') === null : true; }",
+        [reply["x"] + reply["width"] / 2, reply["y"] + 20],
+    )
+    assert not covered, "something is drawn over the reply's first line"
+
+
+def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server, browser, tmp_path):
     url, home = server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(url)
+    chat, view = page.locator("#chat"), page.locator("#doc-view")
 
-    # Ask a seed question: the reply quotes the answer and cites the document.
+    # (7) The start screen says what is loaded; the filter, the upload box and the line that says what
+    # is searched are all in view without scrolling, the last just above the question box.
+    expect(chat).to_contain_text("5 documents loaded (5 in seeds)")
+    for selector in ("#only", "#upload", "#scope", "#question", "#by-document", "#clear"):
+        assert_in_view(page, selector)
+    expect(page.locator("#scope")).to_have_text("Searching all 5 documents.")
+    scope, question_box = page.locator("#scope").bounding_box(), page.locator("#question").bounding_box()
+    assert 0 <= question_box["y"] - (scope["y"] + scope["height"]) <= 40
+
+    # (6) A reply keeps its question in view, the answer's first line under it, nothing over either.
     ask(page, "What rating did the North West ROCU receive?")
-    chat = page.locator("#chat")
-    expect(chat).to_contain_text("Citations", timeout=60_000)
-    expect(chat).to_contain_text("Emily Spurrell welcomes 'outstanding' grading")
+    expect(chat).to_contain_text("Sources", timeout=60_000)
     expect(chat.locator("blockquote strong").last).to_contain_text("outstanding rating")
+    question_and_answer_in_view(page)
+    # (9) One clear control (New conversation), no share button.
+    assert page.locator("#chat button[aria-label='Clear']").is_hidden()
+    assert page.locator("#chat button[aria-label*='hare'], #chat button[title*='hare']").count() == 0
 
-    # Open the citation the answer's marker names ("[1]"): the whole document, the passage and answer
-    # highlighted. (Choosing it under "Open a cited document" does the same: the phone test.)
-    page.locator('#chat a[href="#cite-1"]').last.click()
-    view = page.locator("#doc-view")
+    # (10) Opening a citation shows its document beside the chat; the answer does not move.
+    answer_box = last_reply(page).locator("blockquote").first.bounding_box()
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
     expect(view.locator(".doc-id")).to_have_text("001_3f8c2f727cca616f.txt · cited: paragraph 2")
     expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
-    expect(view).to_contain_text("Serena Kennedy, Chief Constable of Merseyside Police")  # the rest of it
-    # The opened document is in view, at its passage, with a way back to the conversation.
+    expect(view.locator(".para-mark").nth(1)).to_have_text("¶ 2")  # the place the card names is in the view
     page.wait_for_timeout(300)
-    answer_box, title_box = view.locator("mark.answer").bounding_box(), view.locator(".doc-title").bounding_box()
-    assert 0 <= answer_box["y"] and answer_box["y"] + 20 <= page.viewport_size["height"], answer_box
-    assert 0 <= title_box["y"] <= page.viewport_size["height"] / 2, title_box  # the panel brought up
-    expect(view.locator("a.back")).to_have_attribute("href", "#chat")
-    # For the README: the top of the page, the chat scrolled back to the question and its answer.
-    page.wait_for_timeout(300)  # the document view's own scroll to the passage
-    page.evaluate(
-        "() => { window.scrollTo(0, 0); document.querySelectorAll('#chat *').forEach(e => e.scrollTop = 0); }"
-    )
-    shot = Path(SCREENSHOTS or tmp_path) / "screenshot.png"
-    page.screenshot(path=str(shot))
-    assert shot.read_bytes()[:4] == b"\x89PNG"
+    assert last_reply(page).locator("blockquote").first.bounding_box() == answer_box
+    assert_in_view(page, "#doc-view mark.answer")
 
-    # Upload a document, and a hostile one; ask about them.
-    otters = tmp_path / "otters.txt"
-    otters.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.\n")
+    # (5) Cards that can be told apart: a document's title in sentence case, once, its file a detail.
+    ask(page, "Who is the PCC for Cheshire?")
+    expect(chat).to_contain_text("DAVID KEANE", timeout=60_000)
+    head = last_reply(page).locator(".card-head").first
+    expect(head).to_contain_text("Response of David Keane, Police & Crime Commissioner for Cheshire")
+    expect(head.locator(".file")).to_have_text("002_59c356561a19db13.txt")
+
+    # (3) A follow-up is searched with the conversation, and "Ask on its own" beside it asks it alone.
+    ask(page, "When did he respond?")
+    expect(last_reply(page)).to_contain_text("27th April 2021", timeout=60_000)
+    expect(last_reply(page)).to_contain_text("Searched with the conversation")
+    last_reply(page).locator("a.alone").click()
+    expect(chat.get_by_text("When did he respond?", exact=True)).to_have_count(2, timeout=60_000)
+    expect(last_reply(page)).not_to_contain_text("Searched with")
+
+    # (2) An older reply's citation opens its own passage after newer replies, in any order.
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
+    page.locator('#chat a[href="#cite-1-1"]').first.click()
+    expect(view.locator(".doc-id")).to_contain_text("002_59c356561a19db13.txt")
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    expect(view.locator(".doc-id")).to_contain_text("001_3f8c2f727cca616f.txt")
+
+    # (4) "By document" when asked by the switch: each card with its own confidence.
+    page.locator("#by-document input").check()
+    ask(page, "What did the commissioners say about funding?")
+    expect(last_reply(page)).to_contain_text("By document (the By document switch is on)", timeout=60_000)
+    expect(last_reply(page).locator(".card").first).to_contain_text("confidence")
+    page.locator("#by-document input").uncheck()
+
+    # (9) A question over the limit is refused in the page, as /ask refuses it, and left to shorten.
+    long = "Who is the PCC for Cheshire? " * 40
+    ask(page, long)
+    expect(last_reply(page)).to_contain_text(f"the question is {len(long.strip())} characters long")
+    assert len(page.locator("#question textarea").input_value()) == len(long)
+
+    # (8) Uploads: a PDF and a hostile name are added; a program renamed .pdf and an .exe are refused
+    # in plain words, and the drop zone takes the next upload at once.
+    report = make_pdf(tmp_path / "report.pdf")
     evil = tmp_path / "zebra <script>.txt"
     evil.write_text(
         "Zebra audit\n\nThe zebra audit found 12 zebras in the paddock. "
         '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">\n'
     )
-    page.get_by_text("Add documents", exact=True).click()  # the accordion renders its content when opened
-    page.locator("#upload input[type=file]").set_input_files([str(otters), str(evil)])
-    expect(page.locator("#upload-status")).to_contain_text("Added", timeout=120_000)
+    tool = tmp_path / "setup_tool.pdf"
+    tool.write_bytes(b"MZ\x90\x00 a program renamed .pdf" + bytes(3000))
+    exe = tmp_path / "setup.exe"
+    exe.write_bytes(b"MZ\x90\x00 a program")
+    page.locator("#upload input[type=file]").set_input_files([str(report), str(evil), str(tool), str(exe)])
+    status = page.locator("#upload-status")
+    expect(status).to_contain_text("Added", timeout=120_000)
+    expect(status).to_contain_text("setup_tool.pdf is not a PDF file")
+    expect(status).to_contain_text("setup.exe is not a kind of file this app reads (.exe)")
+    expect(page.locator("#upload")).not_to_contain_text("Error")
     saved = sorted(p.name for p in (home / "uploads").iterdir() if not p.name.startswith("."))
-    assert saved[0] == "otters.txt" and saved[1].startswith("zebra") and not set("<>/") & set(saved[1])
-    # Gradio's own copies of the uploads were kept in the app's folder, and deleted once processed
-    # (Gradio leaves empty temporary files of its form parsing there; the app clears them at start).
+    assert saved[0] == "report.pdf" and saved[1].startswith("zebra") and not set("<>/") & set(saved[1])
     assert not [p for p in (home / "uploads" / ".incoming").rglob("*") if p.is_file() and p.stat().st_size]
-    # The box is emptied once its files are queued, so a second upload from the same page sends only its
-    # own file and is reported too.
-    expect(page.locator("#upload")).not_to_contain_text("otters")
     herons = tmp_path / "herons.txt"
     herons.write_text("Heron count\n\nThe heron count found 23 herons nesting at Lower Moor.\n")
     page.locator("#upload input[type=file]").set_input_files([str(herons)])
-    expect(page.locator("#upload-status")).to_contain_text("Added herons.txt", timeout=120_000)
+    expect(status).to_contain_text("Added herons.txt", timeout=120_000)
+    expect(page.locator("#documents-table")).to_contain_text("uploads/herons.txt")
 
-    ask(page, "How many otters did the survey count?")
-    expect(chat.locator("blockquote").last).to_contain_text("417 otters", timeout=60_000)
-    expect(chat.locator("blockquote strong").last).to_have_text("417")  # the part that answers
-    expect(chat).to_contain_text("otters.txt")
-
+    # Document text is shown as text, never run.
     ask(page, "How many zebras did the zebra audit find in the paddock?")
-    expect(chat.locator("blockquote").last).to_contain_text("12 zebras", timeout=60_000)
-    page.locator("#citations label").first.click()
+    expect(last_reply(page).locator("blockquote")).to_contain_text("12 zebras", timeout=60_000)
+    last_reply(page).locator("a.cite.place").first.click()
     expect(view).to_contain_text('<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">')
-    assert page.evaluate("window.__pwned") is None  # shown as text, never run
+    assert page.evaluate("window.__pwned") is None
 
-    # The reply is shown from its top (the answer), not scrolled to its last citation; the chat is long
-    # by now, so it has to scroll.
-    ask(page, "How many years in prison have TITAN investigations produced?")
-    expect(chat).to_contain_text("2,000 years", timeout=60_000)
-    page.wait_for_timeout(400)
-    answer_top = chat.locator(".message-row").last.locator("blockquote").first.bounding_box()["y"]
-    box = chat.bounding_box()
-    assert box["y"] <= answer_top <= box["y"] + box["height"] / 2, (answer_top, box)
-    # An earlier reply's marker opens nothing (the citations to choose are the newest reply's); the
-    # newest reply's marker opens its own passage.
-    shown = view.inner_text()
-    chat.locator('a[href="#cite-1"]').first.click()
-    page.wait_for_timeout(500)
-    assert view.inner_text() == shown
-    chat.locator('a[href="#cite-1"]').last.click()
-    expect(view.locator("mark.answer")).to_contain_text("years in prison")
+    # (10) A PDF citation shows the cited page itself, the answer's box highlighted on it.
+    ask(page, "How many passengers did the ferry to Greyhaven carry?")
+    expect(last_reply(page).locator("blockquote")).to_contain_text("48,000", timeout=60_000)
+    question_and_answer_in_view(page)  # the reply's own scroll done
+    answer_box = last_reply(page).locator("blockquote").first.bounding_box()
+    last_reply(page).locator("sup a.cite").first.click()
+    image = view.locator(".page-image[data-page='2'] img")
+    expect(image).to_be_visible()
+    highlight = view.locator(".page-image .highlight").first
+    expect(highlight).to_be_visible()
+    page.wait_for_timeout(300)
+    img, box = image.bounding_box(), highlight.bounding_box()
+    assert img["x"] <= box["x"] and box["x"] + box["width"] <= img["x"] + img["width"] + 1
+    assert img["y"] <= box["y"] and box["y"] + box["height"] <= img["y"] + img["height"] + 1
+    assert_in_view(page, "#doc-view .page-image .highlight")
+    assert last_reply(page).locator("blockquote").first.bounding_box() == answer_box  # the answer stays
+    shot = Path(SCREENSHOTS or tmp_path) / "screenshot.png"
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes()[:4] == b"\x89PNG"
 
-    # Clear forgets the conversation: a question that points back is not glued to the one before.
-    page.locator("#clear").click()
-    expect(chat).not_to_contain_text("zebras")
-    ask(page, "When was it published?")
-    expect(chat.locator(".message-row, [data-testid='bot']").last).not_to_contain_text("Searched:")
-
-    # A follow-up is searched with the question before it, and one click asks it on its own instead.
-    ask(page, "Who is the PCC for Cheshire?")
-    expect(chat).to_contain_text("DAVID KEANE", timeout=60_000)
-    expect(page.locator("#alone")).to_be_hidden()
-    ask(page, "When did he respond?")
-    expect(chat.locator(".message-row, [data-testid='bot']").last).to_contain_text("Searched:", timeout=60_000)
-    page.locator("#alone").click()
-    expect(page.locator("#alone")).to_be_hidden(timeout=60_000)
-    expect(chat.get_by_text("When did he respond?", exact=True)).to_have_count(2)  # asked again
-    expect(chat.locator(".message-row, [data-testid='bot']").last).not_to_contain_text("Searched:")
-
-    # "each" asks every document: one card per answering document, and those that do not say.
-    ask(page, "What did each commissioner say about funding?")
-    expect(chat).to_contain_text("By document:", timeout=60_000)
-    compared = chat.locator(".message-row, [data-testid='bot']").last
-    answering = int(re.search(r"By document: (\d+) of \d+ documents answer", compared.inner_text()).group(1))
-    assert answering >= 2 and compared.locator("ol > li").count() == answering  # a card per document
-
-    # An example asks when clicked (the chat was cleared of this answer above).
-    page.get_by_text("How many years in prison have TITAN investigations produced?", exact=True).first.click()
-    expect(chat).to_contain_text("2,000 years", timeout=60_000)
-
-    # The documents panel lists what is indexed (the uploads too); choosing one searches only it, and the
-    # reply says so.
-    page.get_by_text("Documents", exact=True).click()
-    table = page.locator("#documents-table")
-    expect(table).to_contain_text("uploads/otters.txt")
-    expect(table).to_contain_text("Otter survey 2026")
-    expect(table).to_contain_text("002_59c356561a19db13.txt")
+    # (7) The filter, chosen in the side panel, is said above the question box.
     page.locator("#only input").click()
-    page.locator("#only input").fill("Otter survey")
-    page.get_by_role("option", name="Otter survey 2026 (uploads/otters.txt)").click()
-    page.locator("#documents").click(position={"x": 5, "y": 5})  # close the options list
+    page.locator("#only input").fill("Heron")
+    page.get_by_role("option", name="Heron count (uploads/herons.txt)").click()
+    page.keyboard.press("Escape")
+    expect(page.locator("#scope")).to_contain_text("Searching only 1 of 8 documents: Heron count")
+
+    # (1) A second tab, and this one reloaded, show the uploads and the filter: they are the server's.
+    other = browser.new_page(viewport={"width": 1400, "height": 900})
+    other.goto(url)
+    expect(other.locator("#documents-table")).to_contain_text("uploads/report.pdf")
+    expect(other.locator("#documents-table")).to_contain_text("Annual Report of Porthen Council")
+    expect(other.locator("#yours")).to_contain_text("Heron count (uploads/herons.txt)")
+    expect(other.locator("#scope")).to_contain_text("Searching only 1 of 8 documents: Heron count")
+    expect(other.locator("#chat")).to_contain_text("8 documents loaded (5 in seeds, 3 of yours)")
+    other.close()
+    page.reload()
+    expect(page.locator("#documents-table")).to_contain_text("uploads/herons.txt")
+    expect(page.locator("#only")).to_contain_text("Heron count")
     ask(page, "Who is the PCC for Cheshire?")
-    expect(chat.locator(".message-row, [data-testid='bot']").last).to_contain_text(
-        "Searched 1 of 8 documents", timeout=60_000
-    )
+    expect(last_reply(page)).to_contain_text("Searched 1 of 8 documents", timeout=60_000)
+
+    # New conversation forgets it: a question that points back is not searched with the one before.
+    page.locator("#only .token-remove, #only [aria-label*='emove']").first.click()
+    page.keyboard.press("Escape")  # the options list opens on the click
+    expect(page.locator("#scope")).to_have_text("Searching all 8 documents.")
+    page.locator("#clear").click()
+    expect(page.locator("#chat .message-row")).to_have_count(0)
+    ask(page, "When was it published?")
+    expect(last_reply(page)).not_to_contain_text("Searched with", timeout=60_000)
     page.close()
 
 
-def test_on_a_phone_the_answer_is_in_view_and_nothing_covers_it(server, browser, tmp_path):
-    """At 390x844 the columns stack: after a reply its answer is on screen, inside the chat, with no
-    toolbar over it; the screenshot goes to a temporary folder."""
+def test_on_a_phone_the_chat_comes_first_and_the_panel_is_one_tap_away(server, browser, tmp_path):
+    """At 390x844 the side panel starts closed; after a reply its question and answer are on screen,
+    inside the chat, with nothing over them; one labelled tap opens the documents and settings."""
     url, _ = server
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(url)
-    for question in ["Who is the PCC for Cheshire?", "How many years in prison have TITAN investigations produced?"]:
-        ask(page, question)
-    chat = page.locator("#chat")
-    expect(chat).to_contain_text("2,000 years", timeout=60_000)
-    page.wait_for_timeout(400)
-    answer = chat.locator(".message-row").last.locator("blockquote").first
-    box, frame = answer.bounding_box(), chat.bounding_box()
-    assert box["width"] <= 390 and frame["y"] <= box["y"] <= frame["y"] + frame["height"] - 20, (box, frame)
-    # Nothing is drawn over the answer's first line: the topmost element there belongs to the answer.
-    on_top = page.evaluate(
-        "([x, y]) => { const e = document.elementFromPoint(x, y); return e && !!e.closest('blockquote'); }",
-        [box["x"] + 10, box["y"] + 8],
-    )
-    assert on_top, "something covers the answer"
+    expect(page.locator("#panel")).not_to_have_class(re.compile(r"\bopen\b"))
+    # An example on the start screen asks when tapped.
+    page.locator("#chat").get_by_text("How many years in prison have TITAN investigations produced?").click()
+    expect(page.locator("#chat")).to_contain_text("2,000 years", timeout=60_000)
+    ask(page, "Who is the PCC for Cheshire?")
+    expect(page.locator("#chat")).to_contain_text("DAVID KEANE", timeout=60_000)
+    question_and_answer_in_view(page)
+    answer = last_reply(page).locator("blockquote").first.bounding_box()
+    assert answer["width"] <= 390
     shot = Path(SCREENSHOTS or tmp_path) / "phone.png"
     page.screenshot(path=str(shot))
     assert shot.read_bytes()[:4] == b"\x89PNG"
+    # A citation on a phone: the document is brought up below the chat.
+    last_reply(page).locator("sup a.cite").first.click()
+    expect(page.locator("#doc-view mark.answer")).to_contain_text("DAVID KEANE")
+    page.wait_for_timeout(300)
+    assert page.locator("#doc-view").bounding_box()["y"] < 844
+    page.locator("#panel-button").click()
+    expect(page.locator("#only")).to_be_visible()
+    assert_in_view(page, "#only")
     page.close()
 
 

@@ -201,11 +201,11 @@ def test_a_running_app_answers_from_a_change_committed_by_another_writer(seeds_r
     settings = Settings(index_root=str(root), uploads_dir=str(tmp_path / "uploads"))
     app = QAApp(Index.load(root / "seeds"), settings)
     question = "How many otters did the survey count?"
-    assert app.ask(question, [], 3, None, "hybrid")[0].abstained
+    assert app.respond(question, [], [], [], 3)[2][-1].abstained
     extra = tmp_path / "otters.txt"
     extra.write_text(POOL["otters.txt"])
     add_files([extra], "seeds", settings, embedder=embedder)  # as `qa add` would, from another process
-    result = app.ask(question, [], 3, None, "hybrid")[0]
+    result = app.respond(question, [], [], [], 3)[2][-1]
     assert not result.abstained and result.best.passage.doc_id == "uploads/otters.txt"
 
 

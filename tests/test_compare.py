@@ -24,16 +24,19 @@ WILTSHIRE = "003_666e703430145ad0.txt"
 @pytest.mark.parametrize(
     "question, across",
     [
-        ("What did each commissioner say about funding?", True),
-        ("Compare the responses on collaboration", True),
-        ("What do all the commissioners want from the Home Office?", True),
-        ("How does every region fund its ROCU?", True),
-        ("Who is the PCC for Cheshire?", False),
-        ("What rating did the North West ROCU receive?", False),
+        ("What did each commissioner say about funding?", "each commissioner"),
+        ("Compare the responses on collaboration", "Compare"),
+        ("What do all the commissioners want from the Home Office?", "all the commissioners"),
+        ("How does every region fund its ROCU?", "every region"),
+        ("Who is the PCC for Cheshire?", ""),
+        ("What rating did the North West ROCU receive?", ""),
+        # "each" or "every" about something other than documents: one answer, not a comparison.
+        ("How many disruptions does the unit carry out each year?", ""),
+        ("Is every arrest reported to the board?", ""),
     ],
 )
-def test_questions_across_documents_are_recognised(question, across):
-    assert asks_across(question) is across
+def test_only_questions_that_name_what_they_compare_ask_across_documents(question, across):
+    assert asks_across(question) == across
 
 
 def test_each_document_answers_for_itself(seeds_index):
@@ -72,22 +75,30 @@ def app(seeds_root, tmp_path):
     return QAApp(Index.load(tmp_path / "index" / "seeds"), settings)
 
 
-def test_the_chat_compares_when_asked_and_says_when_a_filter_is_on(app):
-    history, _, citations, answer, _ = app.respond("What did each commissioner say about funding?", [], [])
-    reply = history[-1]["content"]
-    assert reply.startswith("**By document:**") and "of 5 documents answer" in reply
-    assert len(citations["choices"]) == len(answer.hits) >= 3  # a citation per answering document
-    assert "<strong>" not in reply.split("\n")[0]
-    # One card per answering document, titled once: its source line says only where.
-    cards = [line for line in reply.split("\n") if re.match(r"\d+\. \*\*", line)]
-    sources = [line for line in reply.split("\n") if line.startswith("   > — ")]
-    assert len(cards) == len(sources) == len(answer.hits) and not any("RESPONSE OF" in s for s in sources)
-    # The toggle does the same for any question.
-    history, *_ = app.respond("Who is the PCC for Cheshire?", [], [], each=True)
-    assert history[-1]["content"].startswith("**By document:**")
+def test_the_chat_compares_when_asked_each_card_with_its_own_confidence(app):
+    history, _, answers, _ = app.respond("What did each commissioner say about funding?", [], [], [])
+    reply, answer = history[-1]["content"], answers[-1]
+    assert reply.startswith("**By document** (you asked “each commissioner”):") and "of 5 documents answer" in reply
+    cards = reply.split('<div class="card">')[1:]
+    assert len(cards) == len(answer.hits) >= 2  # a card per answering document, each citation a link
+    for n, card in enumerate(cards, start=1):
+        assert f'href="#cite-0-{n}">' in card and re.search(r"confidence (high|medium) \(0\.\d\d\)", card)
+    assert "**Do not answer:**" in reply  # the documents that do not say are named, not given a card
+    # "Each year" is no comparison; the switch asks for one for any question.
+    history, *_ = app.respond("How many disruptions did the NWROCU carry out each year?", [], [], [])
+    assert not history[-1]["content"].startswith("**By document**")
+    history, *_ = app.respond("Who is the PCC for Cheshire?", [], [], [], each=True)
+    assert history[-1]["content"].startswith("**By document** (the By document switch is on)")
     # A filter is said, with what was searched.
-    history, *_ = app.respond("What rating did the North West ROCU receive?", [], [], 5, [CHESHIRE])
-    assert history[-1]["content"].startswith("*Searched 1 of 5 documents: RESPONSE OF DAVID KEANE")
+    history, *_ = app.respond("What rating did the North West ROCU receive?", [], [], [], 5, only=[CHESHIRE])
+    assert history[-1]["content"].startswith("*Searched 1 of 5 documents: Response of David Keane")
+
+
+def test_the_readers_decision_per_document_does_not_overclaim(seeds_index):
+    """'What does each PCC say about funding?': Wiltshire's and Cheshire's responses speak of funding;
+    the others do not (the newcomer saw "5 of 5 answer" before the reader decided per document)."""
+    results = by_document("What does each PCC say about funding?", seeds_index)
+    assert {r.doc_id for r in results if r.answers} == {CHESHIRE, WILTSHIRE}
 
 
 def test_the_api_takes_mode_documents_and_by_document(app):
