@@ -100,7 +100,9 @@ class QAApp(Panel):
         reply = len(answers)
         try:
             question = check_question(message, self.settings)
-            across = "the By document switch is on" if each else asks_across(question)
+            index = self.index
+            titles = [e["title"] for e in index.manifest["documents"].values()]
+            across = "the By document switch is on" if each else asks_across(question, titles, index.abbreviations)
             if across:
                 answer, results = self.compare(question, only, mode)
                 why = across if each else f"you asked “{across}”"

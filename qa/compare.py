@@ -7,8 +7,8 @@ fitted decisions (qa.verdict), applied to each document's own candidates, pick i
 whether that document answers. Without the reader, the sentence scorers decide alone.
 
 Only when asked: the "By document" switch, or a question that names the documents it compares
-("compare", "each document", "every commissioner", "across the reports"). "Each year" is no such
-question.
+("compare", "each document", "across the reports", or "each" with a word the documents' titles share,
+"every commissioner" over commissioners' responses). "Each year" is no such question.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from qa.answers import candidates, check_question
 from qa.index import Index
+from qa.keyword import stem_words, terms
 from qa.reader import load_reader
 from qa.records import Hit
 from qa.scoring import Scorers, load_scorers, question_features
@@ -32,21 +33,35 @@ WIDE = 50
 # How many sentences the one reader call reads in all: each document gets its share, 2 to the reader's
 # usual shortlist, so that a comparison over many documents stays one call of bounded size.
 READ_BUDGET = 40
-# What a document is called in a question that compares documents.
-_DOCUMENTS = r"(?:documents?|reports?|responses?|files?|commissioners?|pccs?|forces?|regions?|units?|rocus?|letters?|statements?)"
-# Questions that ask across documents: "compare", or "each / every / all (the) / both / across (the)"
-# followed by what a document is.
-ACROSS = re.compile(
-    rf"\b(?:compare|comparison|contrast)\b|\b(?:each|every|all(?: of)?(?: the)?|both(?: the)?|across(?: the)?|between the) {_DOCUMENTS}\b",
-    re.I,
-)
+# What any document may be called in a question that compares documents.
+_DOCUMENT_WORDS = frozenset(stem_words("document report response file source letter statement paper article".split()))
+_COMPARE = re.compile(r"\b(?:compare|comparison|contrast)\b", re.I)
+# "each / every / all (of) the / both (the) / across the / between the" and the word after it.
+_EACH = re.compile(r"\b(?:each|every|all(?: of)? the|both(?: the)?|across the|between the) ([A-Za-z]+)", re.I)
+# A word names what the documents are when the titles of at least this many use it.
+_TITLES = 2
 
 
-def asks_across(question: str) -> str:
-    """The words by which the question asks what every document says ("compare", "each commissioner"),
-    or "" when it does not."""
-    found = ACROSS.search(question)
-    return found.group() if found else ""
+def asks_across(question: str, titles: Iterable[str] = (), abbreviations: dict[str, str] | None = None) -> str:
+    """The words by which the question asks what every document says, or "" when it does not: "compare",
+    or "each / every / all the ..." followed by a word for documents ("each report") or by a word
+    that the documents' own titles share ("each commissioner" over responses titled "... Commissioner
+    for Cheshire", "... Commissioner of Wiltshire"; an abbreviation counts by its expansion, "each
+    PCC"). "Each year", "every arrest" name no documents: one answer, not a comparison."""
+    found = _COMPARE.search(question)
+    if found:
+        return found.group()
+    titled: dict[str, int] = {}
+    for title in titles:
+        for stem in set(terms(title)):
+            titled[stem] = titled.get(stem, 0) + 1
+    for match in _EACH.finditer(question):
+        word = match.group(1)
+        spelled = (abbreviations or {}).get(word.upper()) if word.isupper() else None
+        stems = set(terms(spelled or word)) or set(stem_words([word.lower()]))
+        if stems & _DOCUMENT_WORDS or any(titled.get(stem, 0) >= _TITLES for stem in stems):
+            return match.group()
+    return ""
 
 
 @dataclass(frozen=True)
