@@ -92,36 +92,36 @@ def _same_sentence(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def _read_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], settings: Settings) -> dict:
-    """Each document's reader verdict, from one reader call over every document's shortlist: doc_id ->
-    a function of the scorers' confidence giving (row, score, confidence, threshold). Empty when the
-    reader is off or not fitted."""
+def _scored_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], scorers: Scorers) -> dict:
+    """Each document's answer by the sentence scorers alone: doc_id -> (row, score, confidence)."""
+    out = {}
+    for doc_id, rows in rows_of.items():
+        best, features = question_features(probabilities[rows], found.features[rows], found.signals)
+        out[doc_id] = (rows[best], float(probabilities[rows[best]]), float(scorers.answerable.probability(features)[0]))
+    return out
+
+
+def _read_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], scored: dict, settings: Settings):
+    """Each document's answer by the reader's decisions, from one reader call over every document's
+    shortlist: (doc_id -> (row, score, confidence), threshold), or None when the reader is off or not
+    fitted. The scorers' confidence (`scored`) is one of the features the decision weighs."""
     reader, verdict = (load_reader(), load_reader_scorers()) if settings.reader != "none" else (None, None)
     if reader is None or verdict is None or not rows_of:
-        return {}
+        return None
     each = min(verdict.candidates, max(2, READ_BUDGET // len(rows_of)))
     shortlists = {d: shortlist(probabilities, np.array(rows), each) for d, rows in rows_of.items()}
-    every = np.concatenate(list(shortlists.values()))
-    reading = reader.read(found.question, read_items(found.hits, found.sentences, every))
+    reading = reader.read(
+        found.question, read_items(found.hits, found.sentences, np.concatenate(list(shortlists.values())))
+    )
     out, at = {}, 0
     for doc_id, rows in shortlists.items():
-        part = slice(at, at + len(rows))
+        logits, spans = reading.logits[at : at + len(rows)], reading.span_scores[at : at + len(rows)]
         at += len(rows)
-        logits, spans = reading.logits[part], reading.span_scores[part]
         combined = verdict.combiner.probability(read_rows(logits, spans, probabilities[rows]))
-
-        def decided(confidence, rows=rows, logits=logits, spans=spans, combined=combined):
-            features = question_row(logits, spans, combined, confidence, found.signals)
-            best = int(np.argmax(combined))
-            return (
-                int(rows[best]),
-                float(combined[best]),
-                float(verdict.answerable.probability(features)[0]),
-                verdict.threshold,
-            )
-
-        out[doc_id] = decided
-    return out
+        best = int(np.argmax(combined))
+        features = question_row(logits, spans, combined, scored[doc_id][2], found.signals)
+        out[doc_id] = (int(rows[best]), float(combined[best]), float(verdict.answerable.probability(features)[0]))
+    return out, verdict.threshold
 
 
 def by_document(
@@ -143,20 +143,17 @@ def by_document(
     rows_of: dict[str, list[int]] = {}
     for row, (i, _, _) in enumerate(found.sentences):
         rows_of.setdefault(found.hits[i].passage.doc_id, []).append(row)
-    verdicts = _read_each(found, probabilities, rows_of, settings)
+    decided, threshold = _scored_each(found, probabilities, rows_of, scorers), scorers.threshold
+    read = _read_each(found, probabilities, rows_of, decided, settings)
+    if read is not None:
+        decided, threshold = read
     out = []
     for doc_id in wanted:
         title, date = index.title(doc_id), index.date(doc_id)
-        rows = rows_of.get(doc_id)
-        if not rows:
+        if doc_id not in decided:
             out.append(DocumentAnswer(doc_id, title, None, 0.0, False, date=date))
             continue
-        best, features = question_features(probabilities[rows], found.features[rows], found.signals)
-        row, score = rows[best], float(probabilities[rows[best]])
-        confidence = float(scorers.answerable.probability(features)[0])
-        threshold = scorers.threshold
-        if doc_id in verdicts:
-            row, score, confidence, threshold = verdicts[doc_id](confidence)
+        row, score, confidence = decided[doc_id]
         i, start, end = found.sentences[row]
         hit = replace(found.hits[i], answer_start=start, answer_end=end, span_start=start, span_end=end,
                       answer_score=score)  # fmt: skip

@@ -74,7 +74,7 @@ def find_span(page_text: str, sentence: str) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=32)
-def _rendered(path: str, mtime: float, number: int) -> tuple[str, float, float] | None:
+def _rendered(path: str, mtime: float, number: int) -> tuple[str, float, float]:
     """The page as a PNG data URL, and its size in points; cached per file version and page."""
     import pypdfium2 as pdfium
 
@@ -116,8 +116,7 @@ def page_image(path: str, number: int, sentence: str = "") -> PageImage | None:
     if not path or file.suffix.lower() != ".pdf" or not file.is_file():
         return None
     try:
-        rendered = _rendered(str(file), file.stat().st_mtime, number)
-        data_url, width, height = rendered
+        data_url, width, height = _rendered(str(file), file.stat().st_mtime, number)
         boxes = _boxes(str(file), number, sentence, width, height) if sentence else ()
     except Exception as exc:  # PDFium refuses what pypdf read: the text view still shows the passage
         log.warning("%s: page %d could not be rendered (%s)", path, number, exc)
