@@ -27,10 +27,10 @@ def main() -> None:
     parser.add_argument("--index", default=str(ROOT / "index" / "seeds"))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    from qa.answers import answer
-    from qa.compare import by_document
-    from qa.index import Index
+    from qa.answering.answers import answer
+    from qa.answering.compare import by_document
     from qa.settings import Settings
+    from qa.store.local.index import Index
 
     index = Index.load(args.index)
     out = {}

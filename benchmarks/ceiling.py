@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.fit_scorer import FEATURES, SETS  # noqa: E402
 from qa import fit as F  # noqa: E402
-from qa.scoring import SENTENCE_FEATURES  # noqa: E402
+from qa.answering.scoring import SENTENCE_FEATURES  # noqa: E402
 
 ANSWERED_SETS = ["squad-dev", "seeds", "natural"]  # sets with both answerable and unanswerable questions
 
@@ -43,7 +43,7 @@ def confidences(t: F.Table) -> np.ndarray:
 
 
 class Trees:
-    """Gradient-boosted trees with the `probability` of qa.scoring.Logistic."""
+    """Gradient-boosted trees with the `probability` of qa.answering.scoring.Logistic."""
 
     def __init__(self, x, y, weights):
         from sklearn.ensemble import HistGradientBoostingClassifier

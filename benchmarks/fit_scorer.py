@@ -1,12 +1,12 @@
-"""Fit the answer-sentence and "not in the documents" scorers (qa/scorer.json), with cross-validation.
+"""Fit the answer-sentence and "not in the documents" scorers (qa/answering/scorer.json), with cross-validation.
 
-    .venv/bin/python benchmarks/fit_scorer.py [--mode hybrid] [--out qa/scorer.json] [--candidates 4 6 12]
+    .venv/bin/python benchmarks/fit_scorer.py [--mode hybrid] [--out qa/answering/scorer.json] [--candidates 4 6 12]
     .venv/bin/python benchmarks/fit_scorer.py --rows benchmarks/scorer-features.npz   # refit, no model calls
 
 Asks every question of the public sets (squad-dev and the seeds' two question files) in the default
-mode, describes each candidate sentence (qa.scoring.SENTENCE_FEATURES), lets the shipped reader
-(qa.reader) read the best 16 of each question's, and fits the two scorers and the reader's two
-decisions (qa.verdict). Prints and stores the cross-validated figures (5 folds by question), per set
+mode, describes each candidate sentence (qa.answering.scoring.SENTENCE_FEATURES), lets the shipped reader
+(qa.answering.reader) read the best 16 of each question's, and fits the two scorers and the reader's two
+decisions (qa.answering.verdict). Prints and stores the cross-validated figures (5 folds by question), per set
 the scorers' figures of a model fitted on the other sets only, and the abstain trade-off curve;
 `--candidates` also prints the reader's figures for other shortlist sizes. The rows, the reader's
 logits and spans included, are saved to benchmarks/scorer-features.npz so the test suite can check
@@ -41,20 +41,20 @@ FEATURES = ROOT / "benchmarks" / "scorer-features.npz"
 
 
 def main() -> int:
-    from qa.evaluation import as_unanswerable, load_questions, prepare_index
-    from qa.fit import Table, collect, concat, cross_validate, fit
+    from qa.evaluation.evaluate import as_unanswerable, load_questions, prepare_index
     from qa.settings import Settings
+    from qa.training.fit import Table, collect, concat, cross_validate, fit
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", default=Settings().mode)
-    parser.add_argument("--out", default=str(ROOT / "qa" / "scorer.json"))
+    parser.add_argument("--out", default=str(ROOT / "qa" / "answering" / "scorer.json"))
     parser.add_argument("--rows", help="fit from rows saved by an earlier run instead of asking the questions")
     parser.add_argument(
         "--candidates", type=int, nargs="*", help="also print the reader's figures for these shortlists"
     )
     args = parser.parse_args()
-    from qa.fit_reader import CANDIDATES, cross_validate_reader, fit_reader
-    from qa.reader import load_reader
+    from qa.answering.reader import load_reader
+    from qa.training.fit_reader import CANDIDATES, cross_validate_reader, fit_reader
 
     reader = load_reader()
     settings = Settings()
@@ -91,7 +91,7 @@ def main() -> int:
         "figures": figures,
         "reader": {
             **verdict.to_dict(),
-            "about": f"the reader's decisions (qa.verdict) for {reader.name}; figures cross-validated as above",
+            "about": f"the reader's decisions (qa.answering.verdict) for {reader.name}; figures cross-validated as above",
             "figures": reader_figures,
             "curve": curves,
         },

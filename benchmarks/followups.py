@@ -1,5 +1,5 @@
 """Follow-ups in conversation: how often each turn of `seeds/chains.jsonl`'s conversations is answered
-with the right sentence, through the same path as the chat (qa.conversation.ask), and how often the
+with the right sentence, through the same path as the chat (qa.answering.conversation.ask), and how often the
 follow-up rule is right on `seeds/followups.jsonl`.
 
     .venv/bin/python benchmarks/followups.py [--index index/seeds] [--verbose]
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def chain_figures(index, rows: list[dict], verbose: bool = False) -> dict:
-    from qa.conversation import ask
+    from qa.answering.conversation import ask
 
     right = follow_ups = follow_ups_right = 0
     turns_total = 0
@@ -51,7 +51,7 @@ def chain_figures(index, rows: list[dict], verbose: bool = False) -> dict:
 
 
 def rule_figures(rows: list[dict]) -> dict:
-    from qa.conversation import is_follow_up
+    from qa.answering.conversation import is_follow_up
 
     out = {}
     for name, part in (
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--index", default=str(ROOT / "index" / "seeds"))
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    from qa.index import Index
+    from qa.store.local.index import Index
 
     read = lambda name: [json.loads(line) for line in (ROOT / "seeds" / name).read_text().splitlines() if line.strip()]  # noqa: E731
     figures = {

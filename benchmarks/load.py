@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.metrics import percentile  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
 
 QA = Path(sys.executable).parent / "qa"
 QUESTIONS = [

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from speed import SQUAD, bench_indexing  # noqa: E402
 
-from qa.documents import read_document  # noqa: E402
+from qa.text.documents import read_document  # noqa: E402
 
 
 def make_report_pdf(path: Path, pages: int) -> int:

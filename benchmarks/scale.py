@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py [--passages 100000] [--runs 20] [--changes 3] [--json OUT.json]
 
-The index is written through the product's own storage (qa.storage.write_version). Its text is
+The index is written through the product's own storage (qa.store.local.storage.write_version). Its text is
 recombined from the benchmark documents' sentences (10 passages a document, 3 sentences a passage).
 Embedding N passages would take hours here, so a passage's vector is the normalised sum of the real
 model vectors of its three sentences: real embeddings recombined, with the clusters real text has (a
@@ -32,17 +32,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.build import add_files, number_sentences, remove_documents, split_document  # noqa: E402
-from qa.documents import read_document, read_folder  # noqa: E402
-from qa.embedding import load_embedder  # noqa: E402
-from qa.evaluation import load_questions  # noqa: E402
-from qa.index import Index  # noqa: E402
-from qa.passages import indexed_text  # noqa: E402
+from qa.evaluation.evaluate import load_questions  # noqa: E402
+from qa.indexing.build import add_files, number_sentences, remove_documents, split_document  # noqa: E402
+from qa.indexing.embedding import load_embedder  # noqa: E402
 from qa.records import Document, Passage  # noqa: E402
-from qa.segments import Stored  # noqa: E402
-from qa.sentences import sentences  # noqa: E402
 from qa.settings import IndexSettings, Settings  # noqa: E402
-from qa.storage import write_version  # noqa: E402
+from qa.store.local.index import Index  # noqa: E402
+from qa.store.local.segments import Stored  # noqa: E402
+from qa.store.local.storage import write_version  # noqa: E402
+from qa.text.documents import read_document, read_folder  # noqa: E402
+from qa.text.passages import indexed_text  # noqa: E402
+from qa.text.sentences import sentences  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
 PER_DOC, PER_PASSAGE = 10, 3
@@ -102,7 +102,7 @@ def open_and_search(path: Path, runs: int) -> dict:
     """In a fresh process: open the index, search it, and measure the approximate index's recall@10."""
     import faiss
 
-    from qa.vectors import Vectors
+    from qa.store.local.vectors import Vectors
 
     embedder = load_embedder()
     questions = [q.question for q in load_questions(SQUAD / "questions.jsonl")][:300]

@@ -1,4 +1,4 @@
-"""Would other scorers do better? Cross-validated figures of variants of qa/scorer.json's two scorers.
+"""Would other scorers do better? Cross-validated figures of variants of qa/answering/scorer.json's two scorers.
 
     .venv/bin/python benchmarks/scorer_variants.py [--rows benchmarks/scorer-features.npz]
 
@@ -40,8 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import qa.fit as fit  # noqa: E402
-from qa import scoring  # noqa: E402
+import qa.training.fit as fit  # noqa: E402
+from qa.answering import scoring  # noqa: E402
 
 SETS = ["squad-dev", "seeds", "natural", "seeds-questions-of-squad-dev", "squad-dev-questions-of-seeds"]
 SHOWN = ("answer@1", "hit@1", "abstain", "false_abstain")

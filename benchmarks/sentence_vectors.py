@@ -5,7 +5,7 @@
 Reads the rows benchmarks/fit_scorer.py saved (benchmarks/scorer-features.npz), so it needs no model:
 the signals that come from sentence vectors (sentence cosine, the neighbours' cosine, the gap to the
 best) are set to zero, which a logistic regression fits as if they were absent, and both scorers are
-cross-validated as qa/scorer.json's figures are (5 folds by question).
+cross-validated as qa/answering/scorer.json's figures are (5 folds by question).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.fit import Table, cross_validate  # noqa: E402
-from qa.scoring import SENTENCE_FEATURES  # noqa: E402
+from qa.answering.scoring import SENTENCE_FEATURES  # noqa: E402
+from qa.training.fit import Table, cross_validate  # noqa: E402
 
 FROM_SENTENCE_VECTORS = ("sentence_cosine", "neighbour_cosine", "sentence_cosine_gap")
 SETS = ["squad-dev", "seeds", "natural", "seeds-questions-of-squad-dev", "squad-dev-questions-of-seeds"]

@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.answers import answer  # noqa: E402
-from qa.evaluation import load_questions, prepare_index  # noqa: E402
-from qa.metrics import contains_answer  # noqa: E402
+from qa.answering.answers import answer  # noqa: E402
+from qa.answering.spans import _NUMBER  # noqa: E402
+from qa.evaluation.evaluate import load_questions, prepare_index  # noqa: E402
+from qa.evaluation.metrics import contains_answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.spans import _NUMBER  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
 UNITS = r"(?:years?|months?|weeks?|days?|hours?|minutes?|km|kilometres?|miles?|mi|metres?|m|centuries|century|decades?)"

@@ -30,17 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.answers import answer  # noqa: E402
-from qa.build import build_index, number_sentences, split_document  # noqa: E402
-from qa.documents import read_folder  # noqa: E402
-from qa.embedding import load_embedder  # noqa: E402
-from qa.evaluation import load_questions  # noqa: E402
-from qa.index import Index  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
-from qa.passages import indexed_text  # noqa: E402
-from qa.reader import load_reader  # noqa: E402
-from qa.search import MODES  # noqa: E402
+from qa.answering.answers import answer  # noqa: E402
+from qa.answering.reader import load_reader  # noqa: E402
+from qa.answering.search import MODES  # noqa: E402
+from qa.evaluation.evaluate import load_questions  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
+from qa.indexing.build import build_index, number_sentences, split_document  # noqa: E402
+from qa.indexing.embedding import load_embedder  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+from qa.store.local.index import Index  # noqa: E402
+from qa.text.documents import read_folder  # noqa: E402
+from qa.text.passages import indexed_text  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"
 QA = Path(sys.executable).parent / "qa"

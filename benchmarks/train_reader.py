@@ -1,9 +1,9 @@
-"""Train the reader (qa.reader) from ../shared/train and write it into the package.
+"""Train the reader (qa.answering.reader) from ../shared/train and write it into the package.
 
     .venv/bin/python benchmarks/train_reader.py            # about an hour on 2 cores; resumes if killed
     .venv/bin/python benchmarks/train_reader.py --smoke    # a few steps on 50 questions, into build/
 
-The recipe (which pairs, which negatives) is qa.training's docstring; the log of loss and held-out
+The recipe (which pairs, which negatives) is qa.training.recipe's docstring; the log of loss and held-out
 figures per checkpoint is WORK/log.jsonl; rerunning after a kill resumes from WORK/checkpoint.pt.
 """
 
@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from qa.training import export_checkpoint, train
-from qa.training_data import RECIPE
+from qa.training.pairs import RECIPE
+from qa.training.recipe import export_checkpoint, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "train")
-    parser.add_argument("--out", type=Path, default=ROOT / "qa", help="where reader.safetensors and reader.json go")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "qa" / "answering", help="where reader.safetensors and reader.json go"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "reader", help="checkpoints and the log")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--scale", type=float, default=1.0, help="share of each file's question count to take")

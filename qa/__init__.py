@@ -16,15 +16,15 @@ def __getattr__(name: str):
     # The index and answer modules pull in torch and FAISS; importing them lazily keeps
     # `import qa` (and so `qa --help`) instant.
     if name == "Index":
-        from qa.index import Index
+        from qa.store.local.index import Index
 
         return Index
     if name == "build_index":
-        from qa.build import build_index
+        from qa.indexing.build import build_index
 
         return build_index
     if name == "answer":
-        from qa.answers import answer
+        from qa.answering.answers import answer
 
         return answer
     raise AttributeError(name)

@@ -8,11 +8,11 @@ import logging
 import sys
 from pathlib import Path
 
-from qa.documents import SUFFIXES
+from qa.app.login import Login
 from qa.errors import QAError
-from qa.login import Login
 from qa.settings import IndexSettings, Settings
 from qa.terminal import SafeFormatter, format_hit, print_by_document, print_documents, print_report, shown
+from qa.text.documents import SUFFIXES
 
 DEFAULT_DOCS = "seeds/docs"
 DEFAULT_INDEX = "seeds"
@@ -55,7 +55,7 @@ def _quiet_libraries() -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.build import build_index
+    from qa.indexing.build import build_index
 
     _quiet_libraries()
     settings = _settings(args)
@@ -67,7 +67,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from qa.build import add_files
+    from qa.indexing.build import add_files
 
     _quiet_libraries()
     settings = _settings(args)
@@ -77,7 +77,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from qa.build import remove_documents
+    from qa.indexing.build import remove_documents
 
     _quiet_libraries()
     report = remove_documents(args.doc_ids, args.index, _settings(args))
@@ -86,7 +86,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from qa.storage import listing, read_manifest
+    from qa.store.local.storage import listing, read_manifest
 
     settings = _settings(args)
     rows = listing(read_manifest(settings.index_path(args.index)))
@@ -98,8 +98,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answers import answer, check_k, check_question
-    from qa.index import Index
+    from qa.answering.answers import answer, check_k, check_question
+    from qa.store.local.index import Index
 
     settings = _settings(args)
     question = check_question(" ".join(args.question), settings)  # before the slow model load
@@ -107,7 +107,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _quiet_libraries()
     index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
     if args.by_document:
-        from qa.compare import by_document
+        from qa.answering.compare import by_document
 
         results = by_document(question, index, settings=settings)
         if args.json:
@@ -144,10 +144,10 @@ def _list(text: str, convert=str) -> list:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.beir import evaluate_beir
-    from qa.evaluation import evaluate
-    from qa.report import failures, markdown_report, plot, table
-    from qa.search import MODES
+    from qa.answering.search import MODES
+    from qa.evaluation.beir import evaluate_beir
+    from qa.evaluation.evaluate import evaluate
+    from qa.evaluation.report import failures, markdown_report, plot, table
 
     _quiet_libraries()
     settings = _settings(args)
@@ -209,15 +209,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not sep or not user or not password:
             raise QAError("--auth takes USER:PASSWORD, both non-empty")
         auth = Login(user, password)
-    from qa.app import QAApp
-    from qa.serve import launch, load_index
+    from qa.app.chat import QAApp
+    from qa.app.serve import launch, load_index
 
     _quiet_libraries()
     settings = _settings(args)
     docs = DEFAULT_DOCS if args.index == DEFAULT_INDEX else None
     index = load_index(args.index, settings, docs=docs)
     if settings.reader != "none":
-        from qa.reader import load_reader
+        from qa.answering.reader import load_reader
 
         load_reader()  # at start, not on the first question
     print(f"serving {args.index} ({len(index.documents)} documents) on http://{args.host}:{args.port}", flush=True)

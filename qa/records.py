@@ -195,7 +195,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     abstained: bool = False  # the documents do not seem to answer: the hits are only the closest passages
     confidence: float = 0.0  # probability, from the fitted scorer, that the documents answer the question
-    reader: str = ""  # the reader model that read the candidates (qa.reader); "" when none did
+    reader: str = ""  # the reader model that read the candidates (qa.answering.reader); "" when none did
 
     @property
     def confidence_words(self) -> str:

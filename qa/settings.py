@@ -18,12 +18,12 @@ INDEX_FORMAT = 4
 @dataclass(frozen=True)
 class IndexSettings:
     """How an index is built. Saved in its manifest and read back from it for every later change
-    (`qa.storage.built_settings`): an index always knows how it was made, whatever today's defaults."""
+    (`qa.store.local.storage.built_settings`): an index always knows how it was made, whatever today's defaults."""
 
     model: str = BUNDLED_MODEL  # the bundled model, or any sentence-transformers name or path
     passage_tokens: int = 176  # target passage length in the model's word pieces (window: 256)
     overlap_sentences: int = 1  # sentences repeated at the start of the next passage
-    # A segment of this many passages or more gets an approximate (IVF) vector index (qa.vectors).
+    # A segment of this many passages or more gets an approximate (IVF) vector index (qa.store.local.vectors).
     approximate_from: int = 200_000
 
     def to_dict(self) -> dict:
@@ -40,18 +40,18 @@ class Settings:
     """How questions are answered and where indexes live; `index`: how a new index is built."""
 
     index: IndexSettings = IndexSettings()
-    approximate_probes: int = 64  # inverted lists a question scans in an approximate segment (qa.vectors)
+    approximate_probes: int = 64  # inverted lists a question scans in an approximate segment (qa.store.local.vectors)
     batch_size: int = 32
     k: int = 5
-    mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.search.MODES)
+    mode: str = "hybrid"  # retrieval mode: dense, keyword or hybrid (see qa.answering.search.MODES)
     # Hybrid score = cosine + keyword_weight * BM25 / (the question's best BM25).
     keyword_weight: float = 0.5
-    # Added to a passage's score times the weighted share of the question's rarest terms it holds (qa.focus).
+    # Added to a passage's score times the weighted share of the question's rarest terms it holds (qa.answering.focus).
     focus_weight: float = 0.3
-    # Answer sentences and "not in the documents" come from the fitted scorers in qa/scorer.json
-    # (qa.scoring); abstain=False always answers (the evaluation of retrieval alone uses it).
+    # Answer sentences and "not in the documents" come from the fitted scorers in qa/answering/scorer.json
+    # (qa.answering.scoring); abstain=False always answers (the evaluation of retrieval alone uses it).
     abstain: bool = True
-    # "bundled": the reader shipped in the package (qa.reader) reads the question with the best few
+    # "bundled": the reader shipped in the package (qa.answering.reader) reads the question with the best few
     # candidate sentences, one batched call per question; "none": the scorers alone, fastest.
     reader: str = "bundled"
     max_question_chars: int = 1000

@@ -27,7 +27,7 @@ def format_hit(hit, width: int = 100) -> str:
 
 
 def print_by_document(results: list) -> None:
-    """Each document's answer (qa.compare), then the documents that do not seem to say."""
+    """Each document's answer (qa.answering.compare), then the documents that do not seem to say."""
     answering = [r for r in results if r.answers]
     print(f"By document: {len(answering)} of {len(results)} answer\n")
     for n, r in enumerate(answering, start=1):
@@ -42,7 +42,7 @@ def print_by_document(results: list) -> None:
 
 
 def print_report(report) -> None:
-    """What a change of the index did (qa.build.BuildReport)."""
+    """What a change of the index did (qa.indexing.build.BuildReport)."""
     print(
         shown(f"{report.summary()} in {report.seconds:.1f}s (embedding {report.encode_seconds:.1f}s) -> {report.path}")
     )

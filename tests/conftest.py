@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embedding import load_embedder
+    from qa.indexing.embedding import load_embedder
 
     return load_embedder()
 
@@ -23,7 +23,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def seeds_root(tmp_path_factory, embedder) -> Path:
     """An index root holding a freshly built `seeds` index."""
-    from qa.build import build_index
+    from qa.indexing.build import build_index
     from qa.settings import Settings
 
     root = tmp_path_factory.mktemp("index-root")
@@ -33,6 +33,6 @@ def seeds_root(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def seeds_index(seeds_root):
-    from qa.index import Index
+    from qa.store.local.index import Index
 
     return Index.load(seeds_root / "seeds")

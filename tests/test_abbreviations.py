@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qa.abbreviations import expand, learn
-from qa.documents import read_folder
+from qa.text.abbreviations import expand, learn
+from qa.text.documents import read_folder
 from tests.conftest import SEEDS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answers import answer, check_question
+from qa.answering.answers import answer, check_question
 from qa.errors import QAError
 from qa.settings import Settings
 
@@ -69,7 +69,7 @@ def test_off_topic_questions_are_declined_but_still_show_passages(seeds_index, q
 
 NEAR_TOPIC = pytest.mark.xfail(
     strict=True,
-    reason="known weakness: every word of it is in one passage, and the reader (qa.reader) still reads a "
+    reason="known weakness: every word of it is in one passage, and the reader (qa.answering.reader) still reads a "
     "sentence there as answering it",
 )
 
@@ -160,8 +160,8 @@ def test_bad_questions_and_k_are_refused(seeds_index):
     ],
 )
 def test_answer_span(question, sentence, span):
-    from qa.reading import content_words
-    from qa.spans import answer_span
+    from qa.answering.spans import answer_span
+    from qa.text.reading import content_words
 
     found = answer_span(question, sentence, content_words(question))
     assert (sentence[found[0] : found[1]] if found else None) == span

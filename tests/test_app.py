@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from qa.answers import answer
-from qa.app import QAApp
+from qa.answering.answers import answer
+from qa.app.chat import QAApp
+from qa.app.document_view import document_html
+from qa.app.intake import Intake
+from qa.app.login import Login
+from qa.app.render import readable_title, reply_markdown, text
 from qa.cli import main
-from qa.document_view import document_html
-from qa.index import Index
-from qa.intake import Intake
-from qa.login import Login
-from qa.render import readable_title, reply_markdown, text
 from qa.settings import Settings
+from qa.store.local.index import Index
 from tests.files import make_encrypted_pdf, make_pdf
 
 CHESHIRE = "002_59c356561a19db13.txt"
@@ -298,7 +298,7 @@ def test_failed_logins_are_limited_per_client_through_gradios_own_login_route(ca
     import httpx
     from starlette.middleware import Middleware
 
-    from qa.login import ClientAddress
+    from qa.app.login import ClientAddress
 
     now = [0.0]
     login = Login("ana", "s3cret", max_failures=3, window=60.0, clock=lambda: now[0])
@@ -328,7 +328,7 @@ def test_failed_logins_are_limited_per_client_through_gradios_own_login_route(ca
 
 
 def test_many_addresses_cannot_guess_much_faster_than_one():
-    from qa.login import CLIENT, SHARED
+    from qa.app.login import CLIENT, SHARED
 
     now = [0.0]
     login = Login("ana", "s3cret", max_failures=2, window=60.0, clock=lambda: now[0])
@@ -348,7 +348,7 @@ def test_many_addresses_cannot_guess_much_faster_than_one():
 
 
 def test_uploads_deleted_while_the_app_was_stopped_leave_the_index_when_it_starts(app, tmp_path):
-    from qa.serve import load_index
+    from qa.app.serve import load_index
 
     otters = tmp_path / "otters.txt"
     otters.write_text("Otter survey 2026\n\nThe otter survey counted 417 otters along the river Kennet.")
@@ -364,7 +364,7 @@ def test_an_index_an_older_version_wrote_is_rebuilt_when_the_app_starts(seeds_ro
     import json
     import shutil
 
-    from qa.serve import load_index
+    from qa.app.serve import load_index
     from tests.conftest import SEEDS
 
     root = tmp_path / "index"

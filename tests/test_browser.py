@@ -336,7 +336,7 @@ def test_gradios_upload_route_is_bounded_and_what_it_keeps_is_the_apps(server):
     folder; past the limits the route refuses more; a request larger than one upload is refused."""
     import httpx
 
-    from qa.serve import REQUEST_BYTES, WAITING_FILES, UploadGuard
+    from qa.app.serve import REQUEST_BYTES, WAITING_FILES, UploadGuard
 
     url, home = server
     incoming = home / "uploads" / ".incoming"

@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from qa.answers import answer
-from qa.app import QAApp
-from qa.build import add_files, build_index, remove_documents
+from qa.answering.answers import answer
+from qa.app.chat import QAApp
 from qa.cli import main
 from qa.errors import QAError
-from qa.index import Index
+from qa.indexing.build import add_files, build_index, remove_documents
 from qa.settings import Settings
-from qa.versions import writer_lock
+from qa.store.local.index import Index
+from qa.store.local.versions import writer_lock
 from tests.conftest import ROOT, SEEDS
 
 # Small documents, each about one thing, so that every question has one right passage.

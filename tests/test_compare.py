@@ -7,14 +7,14 @@ import shutil
 
 import pytest
 
-from qa.app import QAApp
-from qa.build import build_index
+from qa.answering.compare import asks_across, by_document
+from qa.app.chat import QAApp
+from qa.app.render import reply_markdown
 from qa.cli import main
-from qa.compare import asks_across, by_document
-from qa.index import Index
+from qa.indexing.build import build_index
 from qa.records import Answer, Hit, Passage
-from qa.render import reply_markdown
 from qa.settings import Settings
+from qa.store.local.index import Index
 from tests.conftest import SEEDS
 
 CHESHIRE = "002_59c356561a19db13.txt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.conversation import Turn, contextualize, is_follow_up, subject
+from qa.answering.conversation import Turn, contextualize, is_follow_up, subject
 from tests.conftest import ROOT
 
 ROWS = [json.loads(line) for line in (ROOT / "seeds" / "followups.jsonl").read_text().splitlines() if line.strip()]
@@ -44,7 +44,7 @@ def test_follow_ups_lean_on_the_question_that_set_the_subject():
 def test_three_question_conversations_are_answered_turn_after_turn(seeds_index):
     """seeds/chains.jsonl: nine conversations of three questions, written before the follow-up work
     (the old rule, each follow-up glued to the question before it, got 19 of 27 turns; today 25)."""
-    from qa.conversation import ask
+    from qa.answering.conversation import ask
 
     chains = [json.loads(line) for line in (ROOT / "seeds" / "chains.jsonl").read_text().splitlines() if line]
     right = 0

@@ -3,8 +3,8 @@ letters, other formats marked by page or paragraph as the citations name them.""
 
 from __future__ import annotations
 
-from qa.document_view import document_html
-from qa.page_images import find_span, page_image
+from qa.app.document_view import document_html
+from qa.app.page_images import find_span, page_image
 from qa.records import Document, Hit, Passage
 from tests.files import CUT_SENTENCE, PAGE_FACTS, make_pdf
 

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from qa.documents import find_files, read_folder, title_of
 from qa.errors import QAError
 from qa.readers.plain import clean
+from qa.text.documents import find_files, read_folder, title_of
 from tests.conftest import SEEDS
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from qa.beir import evaluate_beir, load_beir
 from qa.cli import main
 from qa.errors import QAError
-from qa.evaluation import Run, load_questions, score
+from qa.evaluation.beir import evaluate_beir, load_beir
+from qa.evaluation.evaluate import Run, load_questions, score
 from qa.settings import Settings
 from tests.conftest import ROOT
 
@@ -123,7 +123,7 @@ def test_eval_refuses_unknown_modes(tmp_path, monkeypatch, capsys):
 
 
 def test_eval_adds_a_plain_bm25_baseline_and_another_corpus_as_unanswerable(tmp_path, monkeypatch, capsys):
-    from qa.evaluation import evaluate
+    from qa.evaluation.evaluate import evaluate
 
     monkeypatch.chdir(ROOT)
     settings = Settings(index_root=str(tmp_path / "ix"))

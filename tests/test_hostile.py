@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from qa.answers import check_k, check_question
+from qa.answering.answers import check_k, check_question
+from qa.app.uploads import safe_name
 from qa.cli import main
-from qa.documents import find_files, read_document, read_folder
 from qa.errors import QAError
-from qa.passages import split_passages
 from qa.terminal import shown
-from qa.uploads import safe_name
+from qa.text.documents import find_files, read_document, read_folder
+from qa.text.passages import split_passages
 
 
 def test_a_link_out_of_the_folder_is_not_a_document(tmp_path, caplog):
@@ -97,9 +97,9 @@ def test_a_question_with_bytes_that_are_not_utf8_is_refused():
 def test_ask_api_turns_bad_values_into_messages(tmp_path, seeds_root):
     import shutil
 
-    from qa.app import QAApp
-    from qa.index import Index
+    from qa.app.chat import QAApp
     from qa.settings import Settings
+    from qa.store.local.index import Index
 
     shutil.copytree(seeds_root / "seeds", tmp_path / "seeds")
     app = QAApp(Index.load(tmp_path / "seeds"), Settings(index_root=str(tmp_path), uploads_dir=str(tmp_path / "up")))

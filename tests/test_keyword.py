@@ -6,11 +6,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.abbreviations import learn
-from qa.documents import read_folder
-from qa.keyword import KeywordIndex, Postings, bm25s_index, query_terms
-from qa.learned import Learned
-from qa.names import learn_names
+from qa.store.local.keyword import KeywordIndex, Postings, bm25s_index, query_terms
+from qa.text.abbreviations import learn
+from qa.text.documents import read_folder
+from qa.text.learned import Learned
+from qa.text.names import learn_names
 from tests.conftest import SEEDS
 
 QUESTIONS = ["Who is the PCC for Cheshire?", "TITAN prison sentences", "regional organised crime units funding"]

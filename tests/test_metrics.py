@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from qa.metrics import (
+from qa.evaluation.metrics import (
     contains_answer,
     first_hit_rank,
     hit_at_k,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qa.documents import read_folder
-from qa.passages import context_of, indexed_text, split_passages
 from qa.readers.plain import read_plain
 from qa.records import Document
+from qa.text.documents import read_folder
+from qa.text.passages import context_of, indexed_text, split_passages
 from tests.conftest import SEEDS
 
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from qa.documents import read_document
 from qa.errors import QAError
-from qa.passages import split_passages
-from qa.sentences import sentences
+from qa.text.documents import read_document
+from qa.text.passages import split_passages
+from qa.text.sentences import sentences
 
 # Text with what documents are made of and what breaks splitters: abbreviations, decimals, quotes,
 # brackets, runs of stops, blank lines, very long words, other scripts, controls, stray whitespace.

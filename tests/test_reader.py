@@ -1,4 +1,4 @@
-"""The reader (qa.reader): trained here, shipped small, read once, the same from many threads."""
+"""The reader (qa.answering.reader): trained here, shipped small, read once, the same from many threads."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from qa.answers import answer
-from qa.reader import WEIGHTS, dequantize, load_reader, quantize
+from qa.answering.answers import answer
+from qa.answering.reader import WEIGHTS, dequantize, load_reader, quantize
+from qa.answering.verdict import load_reader_scorers, question_kind
 from qa.settings import Settings
-from qa.verdict import load_reader_scorers, question_kind
 from tests.conftest import ROOT
 
 TRAIN = ROOT.parent / "shared" / "train"
@@ -19,7 +19,7 @@ TRAIN = ROOT.parent / "shared" / "train"
 
 def test_training_a_few_steps_lowers_the_loss_and_ships_int8_weights(tmp_path):
     """The smoke run: 40 questions of SQuAD 1.1 train, two passes of 16-pair steps; the loss falls."""
-    from qa.training import train
+    from qa.training.recipe import train
 
     rows = []
     with gzip.open(TRAIN / "squad11-train.jsonl.gz", "rt", encoding="utf-8") as fh:
@@ -107,4 +107,4 @@ def test_question_kinds_are_read_from_the_first_words():
     assert question_kind("Who is the PCC for Cheshire?") == "who"
     assert question_kind("Which force leads the unit?") == "which"
     assert question_kind("Tell me about TITAN") == "other"
-    assert load_reader_scorers() is not None  # qa/scorer.json carries the reader's fitted decisions
+    assert load_reader_scorers() is not None  # qa/answering/scorer.json carries the reader's fitted decisions

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.documents import read_document, read_folder
 from qa.errors import QAError
-from qa.passages import split_passages
+from qa.text.documents import read_document, read_folder
+from qa.text.passages import split_passages
 from tests.files import (
     BOILERPLATE,
     CUT_SENTENCE,

@@ -8,11 +8,11 @@ import bm25s
 import numpy as np
 import pytest
 
-from qa.documents import read_folder
-from qa.focus import question_focus
-from qa.keyword import _stemmer, terms
-from qa.names import learn_names, new_names, new_person
-from qa.scoring import QUESTION_FEATURES, SENTENCE_FEATURES, WEIGHTS, load_scorers
+from qa.answering.focus import question_focus
+from qa.answering.scoring import QUESTION_FEATURES, SENTENCE_FEATURES, WEIGHTS, load_scorers
+from qa.store.local.keyword import _stemmer, terms
+from qa.text.documents import read_folder
+from qa.text.names import learn_names, new_names, new_person
 from tests.conftest import ROOT, SEEDS
 
 ROWS = ROOT / "benchmarks" / "scorer-features.npz"
@@ -78,7 +78,7 @@ def test_the_stored_scorers_reproduce_their_cross_validated_figures():
 
     scikit-learn comes with the test extras (the Makefile installs them): no skip if it is missing.
     """
-    from qa.fit import Table, cross_validate, fit
+    from qa.training.fit import Table, cross_validate, fit
 
     stored = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     table = Table.load(ROWS)
@@ -95,9 +95,9 @@ def test_the_stored_scorers_reproduce_their_cross_validated_figures():
 def test_the_readers_decisions_reproduce_their_cross_validated_figures():
     """The reader's logits are stored with the rows: refitting its combiner, answerable scorer and
     threshold on the same folds gives the stored figures and weights."""
-    from qa.fit import Table
-    from qa.fit_reader import cross_validate_reader, fit_reader
-    from qa.verdict import load_reader_scorers
+    from qa.answering.verdict import load_reader_scorers
+    from qa.training.fit import Table
+    from qa.training.fit_reader import cross_validate_reader, fit_reader
 
     stored = json.loads(WEIGHTS.read_text(encoding="utf-8"))["reader"]
     table = Table.load(ROWS)

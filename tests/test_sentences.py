@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.sentences import paragraphs, sentences
+from qa.text.sentences import paragraphs, sentences
 
 
 def split(text: str) -> list[str]:

@@ -1,0 +1,255 @@
+"""Training the reader (qa.answering.reader) from the pairs of `qa.training.pairs`, reproducibly.
+
+One seed fixes the questions taken, the negatives made and the order of the batches; a checkpoint
+every few hundred steps holds the model, the optimiser and the step, so a killed run resumes where it
+was; a log (loss every 50 steps, held-out figures at each checkpoint) tells how it went.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from qa.answering.reader import LAYERS, MAX_TOKENS, build_model, quantize, tokenize, trainable_state
+from qa.training.pairs import RECIPE, Example, build_examples, held_questions
+
+
+def batches(examples: list[Example], size: int, seed: int) -> list[list[Example]]:
+    """Shuffled batches of similar length (less padding), the same for the same seed."""
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    chunk = size * 50
+    out = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c : c + chunk], key=lambda i: len(examples[i].sentence) + len(examples[i].context))
+        out += [[examples[i] for i in part[b : b + size]] for b in range(0, len(part), size)]
+    rng.shuffle(out)
+    return out
+
+
+def collate(tokenizer, batch: list[Example], max_tokens: int):
+    """Tensors for one batch, pieces as the product makes them (qa.answering.reader.tokenize): answer labels and
+    span targets as piece positions (-100: none)."""
+    import torch
+
+    encoded, offsets, allowed = tokenize(
+        tokenizer, [e.question for e in batch], [(e.sentence, e.context) for e in batch], max_tokens
+    )
+    starts, ends = [], []
+    for row, e in enumerate(batch):
+        first = last = -100
+        if e.span[0] >= 0:
+            for j in np.flatnonzero(allowed[row]):
+                a, b = offsets[row, j]
+                if first < 0 and b > e.span[0]:
+                    first = j
+                if a < e.span[1]:
+                    last = j
+        if first < 0 or last < first:
+            first = last = -100
+        starts.append(first)
+        ends.append(last)
+    labels = torch.tensor([e.label for e in batch], dtype=torch.float32)
+    return encoded, labels, torch.tensor(starts), torch.tensor(ends), torch.from_numpy(allowed)
+
+
+HEAD_LR = 5e-4
+# The span's two cross-entropies start near log(64) each against the answer's 0.5: weighted down so
+# that they do not drown the answer logit's gradient.
+SPAN_WEIGHT = 0.25
+
+
+def loss_of(model, encoded, labels, starts, ends, allowed):
+    import torch.nn.functional as F
+
+    logit, start, end = model(**encoded)
+    loss = F.binary_cross_entropy_with_logits(logit, labels)
+    has = starts >= 0
+    if has.any():
+        mask = ~allowed[has]
+        s = start[has].masked_fill(mask, -1e4)
+        e = end[has].masked_fill(mask, -1e4)
+        loss = loss + SPAN_WEIGHT * (F.cross_entropy(s, starts[has]) + F.cross_entropy(e, ends[has]))
+    return loss, logit.detach()
+
+
+def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int = 64) -> dict:
+    """Held-out figures: AUC of answer logits (positives against all negatives), and how often the
+    positive outranks every negative of its question (accuracy@1 among that question's pairs)."""
+    import torch
+
+    model.eval()
+    scores = []
+    with torch.inference_mode():
+        for b in range(0, len(held), size):
+            encoded, *_ = collate(tokenizer, held[b : b + size], max_tokens)
+            scores.append(model(**encoded)[0].float().numpy())
+    model.train()
+    scores = np.concatenate(scores) if scores else np.zeros(0)
+    labels = np.array([e.label for e in held])
+    by_question = defaultdict(list)
+    for s, e in zip(scores, held, strict=True):
+        by_question[e.question].append((s, e.label))
+    answered = [max(v, key=lambda p: p[0])[1] == 1.0 for v in by_question.values() if any(lab for _, lab in v)]
+    return {
+        "held_out_auc": round(auc(labels, scores), 4),
+        "held_out_accuracy_at_1": round(float(np.mean(answered)), 4) if answered else 0.0,
+        "held_out_pairs": len(held),
+    }
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return 0.0
+    ranks = np.argsort(np.argsort(np.r_[pos, neg])) + 1
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def train(
+    data: Path,
+    out: Path,
+    work: Path,
+    recipe: dict = RECIPE,
+    seed: int = 13,
+    batch_size: int = 32,
+    lr: float = 6e-5,
+    max_tokens: int = MAX_TOKENS,
+    layers: int = LAYERS,
+    checkpoint_every: int = 300,
+    held_limit: int = 1200,
+    threads: int | None = None,
+    progress: bool = True,
+    epochs: int = 1,
+    log_every: int = 50,
+) -> dict:
+    """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
+    weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
+    `work`/log.jsonl. Returns the final card."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoTokenizer
+
+    from qa.indexing.embedding import resolve_model
+    from qa.settings import BUNDLED_MODEL
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    base, base_sha = resolve_model(BUNDLED_MODEL)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = build_model(base, layers)
+    for p in model.encoder.embeddings.parameters():
+        p.requires_grad = False
+    started = time.time()
+    train_set, held = build_examples(data, recipe, seed)
+    held = held_questions(held, held_limit, seed)
+    plan = [b for epoch in range(epochs) for b in batches(train_set, batch_size, seed + epoch)]
+    params = [p for p in model.parameters() if p.requires_grad]
+    heads = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
+    body = [p for name, p in model.named_parameters() if name.startswith("encoder.") and p.requires_grad]
+    # The heads start from nothing: they learn at a higher rate than the pretrained layers.
+    optimizer = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": heads, "lr": HEAD_LR}], weight_decay=0.01)
+    warmup = max(1, len(plan) // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (len(plan) - s) / max(1, len(plan) - warmup))
+    )
+    checkpoint, log_path = work / "checkpoint.pt", work / "log.jsonl"
+    step, elapsed_before = 0, 0.0
+    if checkpoint.is_file():
+        saved = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(saved["model"], strict=False)
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        step, elapsed_before = saved["step"], saved["elapsed"]
+        torch.set_rng_state(saved["rng"])
+    model.train()
+
+    def log(record: dict) -> None:
+        with log_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    if step == 0:
+        log({"event": "start", "pairs": len(train_set), "held_out_pairs": len(held), "steps": len(plan),
+             "positives": int(sum(e.label for e in train_set)), "seed": seed, "max_tokens": max_tokens, "layers": layers,
+             "batch_size": batch_size, "lr": lr, "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
+    bar = tqdm(total=len(plan), initial=step, disable=not progress, desc="training the reader", unit="batch")
+    run_start, recent = time.time(), []
+    while step < len(plan):
+        loss, _ = loss_of(model, *collate(tokenizer, plan[step], max_tokens))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        schedule.step()
+        step += 1
+        recent.append(float(loss.detach()))
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(recent[-50:]):.3f}")
+        if step % log_every == 0:
+            log({"event": "step", "step": step, "loss": round(float(np.mean(recent[-log_every:])), 4)})
+        if step % checkpoint_every == 0 or step == len(plan):
+            elapsed = elapsed_before + time.time() - run_start
+            figures = evaluate(model, tokenizer, held, max_tokens)
+            log({"event": "checkpoint", "step": step, "loss": round(float(np.mean(recent)), 4),
+                 "lr": schedule.get_last_lr()[0], "elapsed_s": round(elapsed), **figures})  # fmt: skip
+            recent = []
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"model": trainable_state(model), "optimizer": optimizer.state_dict(),
+                        "schedule": schedule.state_dict(), "step": step, "elapsed": elapsed,
+                        "rng": torch.get_rng_state()}, tmp)  # fmt: skip
+            tmp.replace(checkpoint)  # a kill mid-save leaves the previous checkpoint whole
+    bar.close()
+    elapsed = elapsed_before + time.time() - run_start
+    figures = evaluate(model, tokenizer, held, max_tokens)
+    card = write_reader(model, out, {
+        "name": f"minilm-{layers}l-reader-s{seed}",
+        "base": BUNDLED_MODEL,
+        "base_sha256": base_sha,
+        "max_tokens": max_tokens,
+        "layers": layers,
+        "seed": seed,
+        "pairs": len(train_set),
+        "steps": len(plan),
+        "train_seconds": round(elapsed),
+        "data_seconds": round(run_start - started),
+        "recipe": recipe,
+        **figures,
+    })  # fmt: skip
+    log({"event": "done", **card})
+    return card
+
+
+def write_reader(model, out: Path, card: dict) -> dict:
+    """The shipped files: what training changed as int8 (qa.answering.reader.quantize), and the card."""
+    from safetensors.torch import save_file
+
+    save_file(quantize(trainable_state(model)), str(out / "reader.safetensors"))
+    (out / "reader.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def export_checkpoint(work: Path, out: Path, layers: int = LAYERS, max_tokens: int = MAX_TOKENS) -> dict:
+    """The weights of the last checkpoint in `work`, shipped as training would at its end (to try a
+    reader before training finishes)."""
+    import torch
+
+    from qa.indexing.embedding import resolve_model
+    from qa.settings import BUNDLED_MODEL
+
+    base, base_sha = resolve_model(BUNDLED_MODEL)
+    model = build_model(base, layers)
+    saved = torch.load(work / "checkpoint.pt", weights_only=False)
+    model.load_state_dict(saved["model"], strict=False)
+    name = f"minilm-{layers}l-reader-step{saved['step']}"
+    card = {"name": name, "base": BUNDLED_MODEL, "base_sha256": base_sha, "max_tokens": max_tokens,
+            "layers": layers, "steps": saved["step"], "partial": True}  # fmt: skip
+    return write_reader(model, out, card)
