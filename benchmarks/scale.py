@@ -32,9 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.answering.search import search  # noqa: E402
+from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation.evaluate import load_questions  # noqa: E402
 from qa.indexing.build import add_files, number_sentences, remove_documents, split_document  # noqa: E402
-from qa.indexing.embedding import load_embedder  # noqa: E402
 from qa.records import Document, Passage  # noqa: E402
 from qa.settings import IndexSettings, Settings  # noqa: E402
 from qa.store.local.index import Index  # noqa: E402
@@ -123,7 +124,7 @@ def open_and_search(path: Path, runs: int) -> dict:
             for q in sample:
                 vector = queries[questions.index(q)]
                 started = time.perf_counter()
-                index.search(q, k=5, mode=mode, query=vector)
+                search(index, q, k=5, mode=mode, query=vector)
                 times.append((time.perf_counter() - started) * 1000)
         out[f"{mode}_search_ms_p50"] = round(statistics.median(times), 1)
     approximate = any(not isinstance(p.index, faiss.IndexIDMap2) for p in index.vectors.parts)

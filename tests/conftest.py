@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.indexing.embedding import load_embedder
+    from qa.embedding import load_embedder
 
     return load_embedder()
 

@@ -17,6 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from qa.answering.answers import answer
+from qa.answering.search import search
 from qa.app.chat import QAApp
 from qa.cli import main
 from qa.errors import QAError
@@ -40,7 +41,7 @@ QUESTIONS = ["How many otters were counted?", "When was the bridge rebuilt?", "W
 def _snapshot(index: Index) -> dict:
     """What a reader of the index sees: each document's passages, and the ranking for each question."""
     passages = {(p.doc_id, p.start, p.end, p.text, p.section) for p in index.passages}
-    rankings = {q: [(h.passage.doc_id, h.passage.start) for h in index.search(q, k=3)] for q in QUESTIONS}
+    rankings = {q: [(h.passage.doc_id, h.passage.start) for h in search(index, q, k=3)] for q in QUESTIONS}
     return {"passages": passages, "rankings": rankings, "documents": {d.id: d.sha256 for d in index.documents.values()}}
 
 
@@ -271,14 +272,14 @@ def test_a_large_segment_is_searched_through_an_approximate_index_that_keeps_rem
     assert not (tmp_path / "flat" / "seeds" / "segments" / "s000001" / "vectors.ivf").exists()
     every = Settings(approximate_probes=10_000, mode="dense")
     for question in ["Who is the PCC for Cheshire?", "TITAN prison sentences", "How are ROCUs funded?"]:
-        a = Index.load(tmp_path / "ivf" / "seeds").search(question, k=5, settings=every)
-        b = Index.load(tmp_path / "flat" / "seeds").search(question, k=5, settings=every)
+        a = search(Index.load(tmp_path / "ivf" / "seeds"), question, k=5, settings=every)
+        b = search(Index.load(tmp_path / "flat" / "seeds"), question, k=5, settings=every)
         assert [(h.passage.doc_id, h.passage.start) for h in a] == [(h.passage.doc_id, h.passage.start) for h in b]
     cheshire = "002_59c356561a19db13.txt"
     remove_documents([cheshire], "seeds", approximate, embedder=embedder)
     index = Index.load(tmp_path / "ivf" / "seeds")
     assert index.manifest["segments"][0]["removed"] == [cheshire]  # a tombstone in the IVF segment
-    hits = index.search("Who is the PCC for Cheshire?", k=10, settings=every)
+    hits = search(index, "Who is the PCC for Cheshire?", k=10, settings=every)
     assert hits and cheshire not in {h.passage.doc_id for h in hits}
     only = "001_3f8c2f727cca616f.txt"
-    assert {h.passage.doc_id for h in index.search("crime", k=5, doc_ids=[only], settings=every)} == {only}
+    assert {h.passage.doc_id for h in search(index, "crime", k=5, doc_ids=[only], settings=every)} == {only}

@@ -10,9 +10,9 @@ import pytest
 
 from qa.answering.focus import question_focus
 from qa.answering.scoring import QUESTION_FEATURES, SENTENCE_FEATURES, WEIGHTS, load_scorers
-from qa.store.local.keyword import _stemmer, terms
 from qa.text.documents import read_folder
 from qa.text.names import learn_names, new_names, new_person
+from qa.text.terms import _stemmer, terms
 from tests.conftest import ROOT, SEEDS
 
 ROWS = ROOT / "benchmarks" / "scorer-features.npz"
@@ -28,7 +28,7 @@ def test_terms_split_text_exactly_as_the_keyword_index_does():
 
 
 def test_the_rarest_word_of_a_question_weighs_most(seeds_index):
-    focus = question_focus("Who is the PCC for Cheshire?", seeds_index.keyword, seeds_index.abbreviations)
+    focus = question_focus("Who is the PCC for Cheshire?", seeds_index)
     weights = dict(zip(focus.terms, focus.weights, strict=True))
     assert set(weights) == {"pcc", "cheshir"}
     assert weights["cheshir"] > weights["pcc"]  # Cheshire is in one document; PCC in four
@@ -39,7 +39,7 @@ def test_the_rarest_word_of_a_question_weighs_most(seeds_index):
     covered = focus.coverage(np.array([cheshire, merseyside]))
     assert covered[0] > covered[1]
     # "Australia" is in no passage: its weight is missing from every one.
-    absent = question_focus("What is the capital of Australia?", seeds_index.keyword, seeds_index.abbreviations)
+    absent = question_focus("What is the capital of Australia?", seeds_index)
     assert absent.missing(np.arange(len(seeds_index.passages))) > 0.5
 
 

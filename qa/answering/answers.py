@@ -19,12 +19,13 @@ from qa.answering.scoring import (
     log_words,
     question_features,
 )
+from qa.answering.search import search
 from qa.answering.spans import answer_span, answer_type_match, asked_type
 from qa.answering.verdict import load_reader_scorers, question_kind, question_row, read_items, read_rows, shortlist
 from qa.errors import QAError
 from qa.records import Answer, Hit
 from qa.settings import Settings
-from qa.store.local.index import Index
+from qa.store.base import Store
 from qa.text.abbreviations import expand
 from qa.text.names import new_names, new_person
 from qa.text.names import words as cased_words
@@ -84,7 +85,7 @@ class Candidates:
 
 def candidates(
     question: str,
-    index: Index,
+    index: Store,
     k: int,
     mode: str,
     doc_ids: Iterable[str] | None = None,
@@ -99,7 +100,7 @@ def candidates(
     expanded = expand(question, index.abbreviations)
     query = index.embedder.encode_query(expanded)
     # A follow-up's focus includes its context: "When did he respond?" after a question about Cheshire.
-    focus = question_focus(search_text or question, index.keyword, index.abbreviations)
+    focus = question_focus(search_text or question, index)
     if search_text and search_text.strip() != question:
         search_text = expand(search_text.strip(), index.abbreviations)
         search_query = index.embedder.encode_query(search_text)
@@ -107,8 +108,8 @@ def candidates(
         sentence_query = (query + search_query) / 2
     else:
         search_text, search_query, sentence_query = expanded, query, query
-    hits = index.search(
-        search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query, focus=focus
+    hits = search(
+        index, search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query, focus=focus
     )
     words = content_words(expanded)
     top = max((h.score for h in hits), default=0.0)
@@ -121,9 +122,10 @@ def candidates(
     held = focus.holds(hit_rows)
     coverage, lacking = focus.coverage(hit_rows, held), focus.heaviest_missing(hit_rows, held)
     rows, where = [], []
+    sentence_vectors = index.sentence_vectors_of([h.passage for h in hits])
     for i, hit in enumerate(hits):
         p = hit.passage
-        sims = np.asarray(index.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
+        sims = sentence_vectors[i]
         for (a, b), sim in zip(p.sentences, sims @ sentence_query, strict=True):
             sentence = p.text[a - p.start : b - p.start]
             reading = read_sentence(sentence)
@@ -250,7 +252,7 @@ def decide(
 
 def answer(
     question: str,
-    index: Index,
+    index: Store,
     k: int | None = None,
     mode: str | None = None,
     doc_ids: Iterable[str] | None = None,

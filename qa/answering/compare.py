@@ -25,8 +25,8 @@ from qa.answering.scoring import Scorers, load_scorers, question_features
 from qa.answering.verdict import load_reader_scorers, question_row, read_items, read_rows, shortlist
 from qa.records import Hit
 from qa.settings import Settings
-from qa.store.local.index import Index
-from qa.store.local.keyword import stem_words, terms
+from qa.store.base import Store
+from qa.text.terms import stem_words, terms
 
 # How many passages the one search looks at: enough that each document's best is among them.
 WIDE = 50
@@ -126,7 +126,7 @@ def _read_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], 
 
 def by_document(
     question: str,
-    index: Index,
+    index: Store,
     mode: str | None = None,
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),

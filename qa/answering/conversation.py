@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from qa.answering.answers import answer
 from qa.records import Answer
 from qa.settings import Settings
-from qa.store.local.index import Index
+from qa.store.base import Store
 from qa.text.reading import question_names
 
 # Words that point back into the conversation.
@@ -95,7 +95,7 @@ def contextualize(question: str, turns: list[Turn]) -> str:
 def ask(
     question: str,
     turns: list[Turn],
-    index: Index,
+    index: Store,
     k: int | None = None,
     mode: str | None = None,
     doc_ids: Iterable[str] | None = None,

@@ -14,32 +14,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.store.local.keyword import KeywordIndex, query_terms, terms
+from qa.store.base import Group, Store, held
+from qa.text.terms import idf, query_terms, terms
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,9}\b")
 
 
 @dataclass(frozen=True)
 class Focus:
-    """The question's terms, their weights (summing to 1) and, per term, the rows that hold it."""
+    """The question's terms, their weights (summing to 1) and, per term, what a passage must hold to
+    hold it (the term, or every word of its abbreviation's expansion); `store` says which passages do."""
 
     terms: tuple[str, ...]
     weights: np.ndarray
-    rows: tuple[np.ndarray, ...]
-    spelled: tuple[tuple[str, ...], ...] = ()  # per term, its abbreviation's expansion (or nothing)
+    groups: tuple[Group, ...] = ()
+    store: Store | None = None
 
     def holds(self, rows: np.ndarray) -> np.ndarray:
-        """(len(rows), terms) booleans: whether each row's passage holds each term.
-
-        The postings are sorted, so a binary search per row and term does it, however long they are.
-        """
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros((len(rows), len(self.terms)), dtype=bool)
-        for j, holding in enumerate(self.rows):
-            if len(holding):
-                at = np.minimum(np.searchsorted(holding, rows), len(holding) - 1)
-                out[:, j] = holding[at] == rows
-        return out
+        """(len(rows), terms) booleans: whether each row's passage holds each term (one store call)."""
+        if not self.terms:
+            return np.zeros((len(rows), 0), dtype=bool)
+        return self.store.holding(self.groups, [int(r) for r in rows])
 
     def coverage(self, rows: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
         """For each of `rows`, the weighted share of the question's terms its passage holds."""
@@ -58,36 +53,20 @@ class Focus:
 
     def sentence_coverage(self, sentence_terms: set[str]) -> float:
         """The weighted share of the question's terms that a sentence (given by its terms) holds."""
-        return float(
-            sum(
-                w
-                for t, w, spelled in zip(self.terms, self.weights, self.spelled, strict=True)
-                if t in sentence_terms or (spelled and sentence_terms.issuperset(spelled))
-            )
-        )
+        return float(sum(w for g, w in zip(self.groups, self.weights, strict=True) if held(g, sentence_terms)))
 
 
-def question_focus(question: str, keyword: KeywordIndex, abbreviations: dict[str, str]) -> Focus:
-    """The focus of `question` over the passages of `keyword`."""
+def question_focus(question: str, store: Store) -> Focus:
+    """The focus of `question` over the passages of `store` (one store call: how many passages hold each term)."""
     unique = list(dict.fromkeys(query_terms(question)))
     if not unique:
-        return Focus((), np.zeros(0, dtype=np.float32), ())
+        return Focus((), np.zeros(0, dtype=np.float32))
     expansions = {}
     for m in _ACRONYM.finditer(question):
-        if m.group() in abbreviations:
+        if m.group() in store.abbreviations:
             found = terms(m.group())
             if found:
-                expansions[found[0]] = terms(abbreviations[m.group()])
-    rows = []
-    for term in unique:
-        holding = keyword.rows_with(term)
-        if term in expansions and expansions[term]:
-            spelled = [keyword.rows_with(t) for t in expansions[term]]
-            every = spelled[0]
-            for other in spelled[1:]:
-                every = np.intersect1d(every, other)
-            holding = np.union1d(holding, every)
-        rows.append(holding)  # sorted: the postings are
-    idf = np.array([keyword.idf(len(r)) for r in rows], dtype=np.float32)
-    spelled = tuple(tuple(expansions.get(t, ())) for t in unique)
-    return Focus(tuple(unique), idf / idf.sum(), tuple(rows), spelled)
+                expansions[found[0]] = terms(store.abbreviations[m.group()])
+    groups = tuple(((t,), tuple(expansions[t])) if expansions.get(t) else ((t,),) for t in unique)
+    weights = np.array([idf(n, store.size) for n in store.counts(groups)], dtype=np.float32)
+    return Focus(tuple(unique), weights / weights.sum(), groups, store)

@@ -132,7 +132,7 @@ class Reader:
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
-        from qa.indexing.embedding import resolve_model
+        from qa.embedding import resolve_model
         from qa.settings import BUNDLED_MODEL
 
         base, _ = resolve_model(BUNDLED_MODEL)

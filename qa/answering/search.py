@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from qa.answering.focus import Focus, question_focus
 from qa.errors import QAError
-from qa.records import Hit, Passage
+from qa.records import Hit
 from qa.settings import Settings
-from qa.store.local.keyword import KeywordIndex
-
-
-class Store(Protocol):
-    """What retrieval needs of an index, and all it needs: qa.store.local.index.Index is one; a remote vector
-    engine behind the same few calls could be another."""
-
-    vectors: object  # .search(query, k, rows, probes) -> {row: cosine}; .cosines(query, rows)
-    keyword: KeywordIndex  # .search(question, k, mask); .rows_with(term); .idf(n); .size
-    passages: Sequence[Passage]  # by row
-    embedder: object  # .encode_query(text)
-    abbreviations: dict[str, str]
-
-    def rows_for(self, doc_ids: Iterable[str]) -> np.ndarray: ...
-
-    def title(self, doc_id: str) -> str: ...
-
+from qa.store.base import Store
 
 # How far down each list hybrid looks before fusing: enough that a passage ranked low by one
 # method but high by the other is still seen.
@@ -44,39 +27,25 @@ def fuse(dense: dict[int, float], keyword: dict[int, float], weight: float) -> d
     return {row: cos + (weight * keyword.get(row, 0.0) / top if top > 0 else 0.0) for row, cos in dense.items()}
 
 
-def _cosines(index: Store, query: np.ndarray, rows: list[int]) -> dict[int, float]:
-    return index.vectors.cosines(query, rows)
-
-
-def _dense_top(index: Store, query: np.ndarray, k: int, rows: np.ndarray | None, probes: int) -> dict[int, float]:
-    return index.vectors.search(query, k, rows, probes)
-
-
-def _keyword_top(index: Store, question: str, k: int, rows: np.ndarray | None) -> dict[int, float]:
-    mask = None
-    if rows is not None:
-        mask = np.zeros(len(index.passages), dtype=np.float32)
-        mask[rows] = 1
-    return dict(index.keyword.search(question, k, mask))
-
-
-def dense(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
-    top = _dense_top(index, query, n, rows, settings.approximate_probes)
+def dense(index: Store, question: str, query: np.ndarray, n: int, doc_ids, settings) -> list[tuple[int, float, float]]:
+    top = index.dense_top(query, n, doc_ids, settings.approximate_probes)
     return [(row, cos, cos) for row, cos in top.items()]
 
 
-def keyword(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
-    top = _keyword_top(index, question, n, rows)
-    cosines = _cosines(index, query, list(top))
+def keyword(
+    index: Store, question: str, query: np.ndarray, n: int, doc_ids, settings
+) -> list[tuple[int, float, float]]:
+    top = index.keyword_top(question, n, doc_ids)
+    cosines = index.cosines(query, list(top))
     best = max(top.values(), default=0.0)
     # BM25 over the question's best BM25: in [0, 1] like the other modes, whatever the question's length.
     return [(row, score / best, cosines[row]) for row, score in top.items()]
 
 
-def hybrid(index: Store, question: str, query: np.ndarray, n: int, rows, settings) -> list[tuple[int, float, float]]:
-    dense_top = _dense_top(index, query, n, rows, settings.approximate_probes)
-    keyword_top = _keyword_top(index, question, n, rows)
-    cosines = {**dense_top, **_cosines(index, query, [r for r in keyword_top if r not in dense_top])}
+def hybrid(index: Store, question: str, query: np.ndarray, n: int, doc_ids, settings) -> list[tuple[int, float, float]]:
+    dense_top = index.dense_top(query, n, doc_ids, settings.approximate_probes)
+    keyword_top = index.keyword_top(question, n, doc_ids)
+    cosines = {**dense_top, **index.cosines(query, [r for r in keyword_top if r not in dense_top])}
     fused = fuse(cosines, keyword_top, settings.keyword_weight)
     return [(row, score, cosines[row]) for row, score in fused.items()]
 
@@ -88,8 +57,8 @@ MODES: dict[str, Callable] = {"dense": dense, "keyword": keyword, "hybrid": hybr
 def search(
     index: Store,
     question: str,
-    k: int,
-    mode: str,
+    k: int = 5,
+    mode: str | None = None,
     doc_ids: Iterable[str] | None = None,
     settings: Settings = Settings(),
     query: np.ndarray | None = None,
@@ -102,16 +71,19 @@ def search(
     `focus_weight` times the weighted share it holds, so one missing them ranks lower unless its
     meaning is clearly closer.
     """
+    mode = mode or settings.mode
     retrieve = MODES.get(mode)
     if retrieve is None:
         raise QAError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
-    rows = None if doc_ids is None else index.rows_for(doc_ids)
-    if rows is not None and not len(rows):
-        return []
+    index.check()
+    if doc_ids is not None:
+        doc_ids = [d for d in dict.fromkeys(doc_ids) if d in index.documents]
+        if not doc_ids:
+            return []
     query = index.embedder.encode_query(question) if query is None else query
     if focus is None:
-        focus = question_focus(question, index.keyword, index.abbreviations)
-    found = retrieve(index, question, query, max(CANDIDATES, 4 * k), rows, settings)
+        focus = question_focus(question, index)
+    found = retrieve(index, question, query, max(CANDIDATES, 4 * k), doc_ids, settings)
     if found and len(focus.terms):
         coverage = focus.coverage(np.array([row for row, _, _ in found]))
         found = [
@@ -119,15 +91,16 @@ def search(
             for (row, score, cos), c in zip(found, coverage, strict=True)
         ]
     ranked = sorted(found, key=lambda t: -t[1])[:k]
+    passages = index.passages_at([row for row, _, _ in ranked])
     return [
         Hit(
-            passage=index.passages[row],
+            passage=p,
             score=score,
             similarity=cos,
-            title=index.title(index.passages[row].doc_id),
+            title=index.title(p.doc_id),
             rank=rank,
             row=row,
-            collection=index.passages[row].collection,
+            collection=p.collection,
         )
-        for rank, (row, score, cos) in enumerate(ranked, start=1)
+        for rank, ((row, score, cos), p) in enumerate(zip(ranked, passages, strict=True), start=1)
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from qa.store.local.keyword import stem_words
+from qa.text.terms import stem_words
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Loose: what kind of answer a question asks for, and a pattern any sentence holding one matches.

@@ -29,8 +29,7 @@ from qa.errors import QAError
 from qa.indexing.build import remove_documents
 from qa.records import Answer, Hit
 from qa.settings import Settings
-from qa.store.local.index import Index
-from qa.store.local.storage import listing
+from qa.store.base import Store, listing
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class QAApp(Panel):
     and the answer of each reply, so that the citations of every reply open their own passages.
     """
 
-    def __init__(self, index: Index, settings: Settings = Settings()):
+    def __init__(self, index: Store, settings: Settings = Settings()):
         self._index = index
         self.settings = settings
         self.intake = Intake(self._process_upload, self._unstage)
@@ -56,7 +55,7 @@ class QAApp(Panel):
         self._titles: dict[tuple[str, str], str] = {}
 
     @property
-    def index(self) -> Index:
+    def index(self) -> Store:
         """The index as last committed: a change made meanwhile (`qa add`, an upload) is read in."""
         self._index = self._index.refreshed()
         return self._index

@@ -9,14 +9,13 @@ import gradio as gr
 from qa.app.render import plural, readable_title, short_title, text
 from qa.app.uploads import UPLOADS
 from qa.records import Hit
-from qa.store.local.index import Index
-from qa.store.local.storage import listing
+from qa.store.base import Store, listing
 
 
 class Panel:
     """The side panel's state and handlers, over `self.index`: `only` (the filter) is the server's."""
 
-    index: Index
+    index: Store
     only: list[str]
     _titles: dict[tuple[str, str], str]
 

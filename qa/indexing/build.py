@@ -21,8 +21,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
-from qa.indexing.embedding import Embedder, load_embedder
 from qa.records import Document, Passage
 from qa.settings import Settings
 from qa.store.local.segments import Stored

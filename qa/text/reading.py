@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.store.local.keyword import stem_words, terms
 from qa.text.names import words as cased_words
+from qa.text.terms import stem_words, terms
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(

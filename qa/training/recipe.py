@@ -136,7 +136,7 @@ def train(
     from tqdm import tqdm
     from transformers import AutoTokenizer
 
-    from qa.indexing.embedding import resolve_model
+    from qa.embedding import resolve_model
     from qa.settings import BUNDLED_MODEL
 
     if threads:
@@ -242,7 +242,7 @@ def export_checkpoint(work: Path, out: Path, layers: int = LAYERS, max_tokens: i
     reader before training finishes)."""
     import torch
 
-    from qa.indexing.embedding import resolve_model
+    from qa.embedding import resolve_model
     from qa.settings import BUNDLED_MODEL
 
     base, base_sha = resolve_model(BUNDLED_MODEL)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering.search import search
+from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
-from qa.indexing.embedding import Embedder, load_embedder
-from qa.records import Document, Hit, Passage
-from qa.settings import INDEX_FORMAT, Settings
+from qa.records import Document, Passage
+from qa.settings import INDEX_FORMAT
+from qa.store.base import Group
 from qa.store.local import arrays
 from qa.store.local.keyword import FILE as KEYWORD
 from qa.store.local.keyword import KeywordIndex, Postings
@@ -54,7 +54,9 @@ class Index:
         rows: dict[str, range],
     ):
         self.path = path
+        self.name = path.name
         self.manifest = manifest
+        self.size = keyword.size
         self.vectors = vectors  # dense search over every segment (qa.store.local.vectors)
         self.sentence_vectors = sentence_vectors
         self.keyword = keyword
@@ -207,22 +209,56 @@ class Index:
         """The date the document's file declares (ISO), or "" where it declares none."""
         return self.manifest["documents"][doc_id].get("date") or ""
 
-    def search(
-        self,
-        question: str,
-        k: int = 5,
-        mode: str | None = None,
-        doc_ids: Iterable[str] | None = None,
-        settings: Settings = Settings(),
-        query: np.ndarray | None = None,
-        focus=None,
-    ) -> list[Hit]:
-        """The top-k passages for `question`, best first, optionally only from some documents.
+    # The store interface (qa.store.base), answered from the segments' FAISS indexes and postings.
 
-        `query` (the question's vector) and `focus` (qa.answering.focus.Focus) when the caller has them already.
-        """
-        self.check()
-        return search(self, question, k, mode or settings.mode, doc_ids, settings, query, focus)
+    def dense_top(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None, probes: int) -> dict[int, float]:
+        rows = None if doc_ids is None else self.rows_for(doc_ids)
+        if rows is not None and not len(rows):
+            return {}
+        return self.vectors.search(query, k, rows, probes)
+
+    def cosines(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        return self.vectors.cosines(query, list(rows))
+
+    def keyword_top(self, question: str, k: int, doc_ids: Sequence[str] | None) -> dict[int, float]:
+        mask = None
+        if doc_ids is not None:
+            mask = np.zeros(self.size, dtype=np.float32)
+            mask[self.rows_for(doc_ids)] = 1
+        return dict(self.keyword.search(question, k, mask))
+
+    def _rows_holding(self, group: Group) -> np.ndarray:
+        """The rows holding the group, sorted: the union over its alternatives of their terms' postings' intersection."""
+        out = np.empty(0, np.int64)
+        for alternative in group:
+            every = self.keyword.rows_with(alternative[0])
+            for term in alternative[1:]:
+                every = np.intersect1d(every, self.keyword.rows_with(term))
+            out = every if not len(out) else np.union1d(out, every)
+        return out
+
+    def counts(self, groups: Sequence[Group]) -> list[int]:
+        return [len(self._rows_holding(g)) for g in groups]
+
+    def holding(self, groups: Sequence[Group], rows: Sequence[int]) -> np.ndarray:
+        # The postings are sorted, so a binary search per row and group does it, however long they are.
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), len(groups)), dtype=bool)
+        for j, group in enumerate(groups):
+            holding = self._rows_holding(group)
+            if len(holding) and len(rows):
+                at = np.minimum(np.searchsorted(holding, rows), len(holding) - 1)
+                out[:, j] = holding[at] == rows
+        return out
+
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        return [self.passages[r] for r in rows]
+
+    def sentence_vectors_of(self, passages: Sequence[Passage]) -> list[np.ndarray]:
+        return [
+            np.asarray(self.sentence_vectors[p.sentence_row : p.sentence_row + len(p.sentences)], np.float32)
+            for p in passages
+        ]
 
 
 def _live_documents(manifest: dict) -> dict[str, list[tuple[str, int, int]]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,19 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.store.local import arrays
+from qa.text.terms import _stemmer, idf, query_terms, terms
 
 FILE = "keyword.npz"
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stem_words(words: Sequence[str]) -> list[str]:
-    return _stemmer().stemWords(list(words))
 
 
 @lru_cache(maxsize=1)
@@ -39,17 +28,6 @@ def _bm25s():
     return bm25s
 
 
-# bm25s's own token pattern and English stop words, so `terms` splits text as the index does.
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
 def tokenize(texts: Sequence[str]):
     bm25s = _bm25s()
 
@@ -61,30 +39,6 @@ def bm25s_index(texts: Sequence[str]):
     bm25 = _bm25s().BM25()
     bm25.index(tokenize(texts), show_progress=False)
     return bm25
-
-
-def terms(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
-    """The stemmed, stop-word-free terms of `text`, as the keyword index sees them; `skip` leaves out more.
-
-    The same split as `tokenize` (a test holds them equal), without its per-call set-up, which costs
-    more than the split itself for the few dozen sentences a question looks at.
-    """
-    stop = _stopwords()
-    return stem_words([w for w in _TOKEN.findall(text.lower()) if w not in stop and w not in skip])
-
-
-# Words that make a question a question: rare in documents, so BM25 would weigh "who" or "did" above
-# what the question is about. They are left out of queries and of the question's focus.
-QUESTION_WORDS = frozenset(
-    "who whom whose what when where which why how did does do done was were has have had can could would "
-    "should shall may might must am being been he she his her hers him its they them their theirs we our us "
-    "you your i me my many much tell name according say said please about".split()
-)
-
-
-def query_terms(question: str) -> list[str]:
-    """The terms of a question that say what it is about: `terms` without the question's own words."""
-    return terms(question, QUESTION_WORDS)
 
 
 # bm25s's defaults (its "lucene" variant): with them the scores equal bm25s's over the same terms (tested).
@@ -209,8 +163,7 @@ class KeywordIndex:
         return self.postings(term)[0]
 
     def idf(self, rows_with_term: int) -> float:
-        """BM25's inverse document frequency: rare terms weigh most; a term no passage holds, most of all."""
-        return float(np.log(1 + (self.size - rows_with_term + 0.5) / (rows_with_term + 0.5)))
+        return idf(rows_with_term, self.size)
 
     def scores(self, question: str) -> np.ndarray | None:
         """BM25 of every row for the question's terms (a term asked twice counts twice), or None when no

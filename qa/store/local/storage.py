@@ -25,10 +25,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa.embedding import Embedder
 from qa.errors import QAError
-from qa.indexing.embedding import Embedder
 from qa.records import Document
 from qa.settings import INDEX_FORMAT, IndexSettings, Settings
+from qa.store.base import listing  # noqa: F401  (re-exported: qa list reads a local manifest)
 from qa.store.local.segments import DocumentRecords, SegmentWriter, Stored, read_segment, segment_parts
 from qa.store.local.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 from qa.text.learned import Learned
@@ -62,15 +63,6 @@ def read_manifest(path: Path) -> dict:
         return json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise QAError(f"the index at {path} is unreadable ({exc}): rebuild it with `qa index`") from exc
-
-
-def listing(manifest: dict) -> list[dict]:
-    """The documents of an index as `qa list` and `/documents` show them; where records are stored is
-    the index's own business."""
-    shown = ("collection", "title", "passages", "pages", "date", "indexed_at", "sha256")
-    return [
-        {"id": doc_id, **{k: entry.get(k) for k in shown}} for doc_id, entry in manifest.get("documents", {}).items()
-    ]
 
 
 def _manifest(path: Path) -> dict | None:

@@ -1,0 +1,93 @@
+"""What answering asks of a store, and all it asks: every question here is one any engine can answer.
+
+A store holds passages (each with a vector and its keyword terms), the documents they were cut from,
+and what was learned from all of them (abbreviations, names). Search, the question's focus and the
+answers talk to this interface only, so the local store (`qa.store.local`) and Milvus (`qa.store.milvus`)
+stand behind it alike. A passage is known by its row: an int the store hands out and takes back.
+
+Where the local store once exposed its internals (postings by term, per-row masks), the interface asks
+the question instead: how many passages hold these terms, which of these rows hold them, the top rows
+among these documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from qa.records import Document, Passage
+
+# A term the question asks about, as the passages may hold it: alternatives, each a set of terms that
+# must all be there. ("pcc",) or every word of its expansion: (("pcc",), ("polic", "crime", "commission")).
+Group = tuple[tuple[str, ...], ...]
+
+
+class Store(Protocol):
+    """A loaded index, local or in an engine, as answering sees it."""
+
+    name: str  # the index's name (`--index`)
+    manifest: dict  # how it was built (model, settings), its documents (`listing`), collections and counts
+    passages: Sequence[Passage]  # by row (a row the store returned)
+    documents: Mapping[str, Document]  # by id, with their text
+    embedder: object  # .encode_query(text), .name
+    abbreviations: dict[str, str]  # learned from the documents (qa.text.abbreviations)
+    names: frozenset[str]  # proper names learned from the documents (qa.text.names)
+    size: int  # live passages: BM25's collection size
+
+    def dense_top(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None, probes: int) -> dict[int, float]:
+        """The top-k rows by cosine with `query`, among the passages of `doc_ids` when given."""
+        ...
+
+    def cosines(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        """The cosine of each of `rows` with `query`."""
+        ...
+
+    def keyword_top(self, question: str, k: int, doc_ids: Sequence[str] | None) -> dict[int, float]:
+        """The top-k rows by BM25 over the question's terms (`qa.store.local.keyword.query_terms`), above zero."""
+        ...
+
+    def counts(self, groups: Sequence[Group]) -> list[int]:
+        """How many passages hold each group (BM25's document frequency of a term)."""
+        ...
+
+    def holding(self, groups: Sequence[Group], rows: Sequence[int]) -> np.ndarray:
+        """(len(rows), len(groups)) booleans: whether each row's passage holds each group."""
+        ...
+
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        """The passages of these rows, in one trip."""
+        ...
+
+    def sentence_vectors_of(self, passages: Sequence[Passage]) -> list[np.ndarray]:
+        """Each passage's sentences' vectors, (sentences, dim) each, in one trip."""
+        ...
+
+    def title(self, doc_id: str) -> str: ...
+
+    def date(self, doc_id: str) -> str: ...
+
+    def collections(self) -> dict[str, list[str]]: ...
+
+    def refreshed(self) -> Store:
+        """This store, or a new view of it if a writer has committed a change since it was opened."""
+        ...
+
+    def check(self) -> None:
+        """Raise QAError if the store was found damaged or unreachable since it was opened."""
+        ...
+
+
+def held(group: Group, terms: Iterable[str] | set[str]) -> bool:
+    """Whether a passage with these terms holds the group: one alternative with all its terms."""
+    have = terms if isinstance(terms, set | frozenset) else set(terms)
+    return any(have.issuperset(alternative) for alternative in group)
+
+
+def listing(manifest: dict) -> list[dict]:
+    """The documents of an index as `qa list` and `/documents` show them, whichever store holds them."""
+    shown = ("collection", "title", "passages", "pages", "date", "indexed_at", "sha256")
+    return [
+        {"id": doc_id, **{k: entry.get(k) for k in shown}} for doc_id, entry in manifest.get("documents", {}).items()
+    ]
