@@ -33,6 +33,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         index_root=getattr(args, "index_root", None),
         passage_tokens=getattr(args, "passage_tokens", None),
         reader=getattr(args, "reader", None),
+        store=getattr(args, "store", None),
+    )
+
+
+def _store_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        metavar="URI",
+        help="where the index lives: left out, the local store under --index-root; milvus:PATH.db for Milvus Lite; "
+        "milvus://HOST:PORT for a Milvus server (default: $QA_STORE)",
     )
 
 
@@ -86,10 +96,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from qa.store.local.storage import listing, read_manifest
+    from qa.store import read_manifest
+    from qa.store.base import listing
 
     settings = _settings(args)
-    rows = listing(read_manifest(settings.index_path(args.index)))
+    rows = listing(read_manifest(settings, args.index))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -99,13 +110,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.answering.answers import answer, check_k, check_question
-    from qa.store.local.index import Index
+    from qa.store import open_store
 
     settings = _settings(args)
     question = check_question(" ".join(args.question), settings)  # before the slow model load
     check_k(args.k, settings.k)
     _quiet_libraries()
-    index = Index.load(settings.index_path(args.index), model=args.model, batch_size=settings.batch_size)
+    index = open_store(settings, args.index, model=args.model)
     if args.by_document:
         from qa.answering.compare import by_document
 
@@ -248,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"target passage length in word pieces (default: {IndexSettings().passage_tokens})",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _store_flag(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("add", help="add or update single files in an index, as a collection of their own")
@@ -255,16 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
     p.add_argument("--collection", default="uploads", help="collection to add them to (default: uploads)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _store_flag(p)
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("remove", help="remove documents from an index by id (qa list shows the ids)")
     p.add_argument("doc_ids", nargs="+", help="document ids")
     p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
+    _store_flag(p)
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("list", help="list an index's documents: id, collection, title, passages, pages")
     p.add_argument("--index", default=DEFAULT_INDEX, help=f"index name (default: {DEFAULT_INDEX})")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    _store_flag(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("ask", help="ask a question; print the answer sentence and cited passages")
@@ -277,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--by-document", action="store_true", help="every document's best answer side by side, and which do not say"
     )
     _reader_flag(p)
+    _store_flag(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure how often the right passage comes back, and how fast")
@@ -298,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", type=int, default=0, metavar="N", help="show the N worst questions")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     _reader_flag(p)
+    _store_flag(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat app (builds the seeds index first if it is missing)")
@@ -307,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require a login (needed to bind another address)")
     p.add_argument("--no-auth", action="store_true", help="allow another address without a login")
     _reader_flag(p)
+    _store_flag(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

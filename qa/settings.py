@@ -56,6 +56,9 @@ class Settings:
     reader: str = "bundled"
     max_question_chars: int = 1000
     index_root: str = os.environ.get("QA_INDEX_ROOT", "index")
+    # Where indexes live (qa.store): "" the local store under index_root; "milvus:PATH.db" Milvus Lite;
+    # "milvus://HOST:PORT" a Milvus server. Not an index setting: the same index can be built in either.
+    store: str = os.environ.get("QA_STORE", "")
     uploads_dir: str = os.environ.get("QA_UPLOADS_DIR", "uploads")  # the app saves users' documents here
 
     def with_(self, **changes) -> Settings:

@@ -194,7 +194,7 @@ class QAApp(Panel):
         return f"Queued {names}: " + (f"{plural(ahead, 'upload')} ahead." if ahead else "next in line.")
 
     def _process_upload(self, paths: list[Path]) -> list[str]:
-        return add_uploads(paths, Path(self.settings.uploads_dir), self._index.path.name, self._index_settings())
+        return add_uploads(paths, Path(self.settings.uploads_dir), self._index.name, self._index_settings())
 
     def _stage(self, paths: list[Path]) -> list[Path]:
         """Gradio's copies of the files moved into the upload queue's own folder (uploads/.queued), where
@@ -226,7 +226,7 @@ class QAApp(Panel):
             return f"⚠️ Only your own uploads can be removed here, not {text(refused[0])}.", gr.update(), gr.update()
         with self.intake.lock:  # after an upload being indexed, not during it
             try:
-                report = remove_documents(doc_ids, self._index.path.name, self._index_settings())
+                report = remove_documents(doc_ids, self._index.name, self._index_settings())
             except QAError as exc:
                 return f"⚠️ {text(str(exc))}", gr.update(), gr.update()
             folder = Path(self.settings.uploads_dir)
@@ -240,7 +240,9 @@ class QAApp(Panel):
         )
 
     def _index_settings(self) -> Settings:
-        return self.settings.with_(index_root=str(self._index.path.parent))
+        if isinstance(self._index.path, Path):  # the local store: the index's own root, whatever the settings say
+            return self.settings.with_(index_root=str(self._index.path.parent))
+        return self.settings
 
     def ask_api(
         self, question: str, k: int = 5, mode: str | None = None, documents: list[str] | None = None,

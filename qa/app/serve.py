@@ -18,8 +18,9 @@ from qa.app.uploads import MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD, QUEUED, UPLOADS
 from qa.errors import QAError
 from qa.indexing.build import build_index, remove_documents
 from qa.settings import Settings
-from qa.store.local.index import Index
-from qa.store.local.storage import is_loadable_format, read_manifest
+from qa.store import open_store, open_writer, store_kind
+from qa.store.base import Store
+from qa.store.local.storage import is_loadable_format
 from qa.text.documents import find_files
 
 log = logging.getLogger(__name__)
@@ -27,16 +28,16 @@ log = logging.getLogger(__name__)
 CACHE_AGE = 15 * 60  # seconds an upload nothing claimed stays in Gradio's folder
 
 
-def load_index(index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True) -> Index:
+def load_index(index_name: str, settings: Settings, docs: str | None = None, show_progress: bool = True) -> Store:
     """The index the app serves, with the user's uploads in it.
 
     An index that is missing, or that an older version of the product wrote, is built from its
     documents when they are known (`docs`). The uploads folder is synced into the index's "uploads"
     collection: a file saved there by an upload that was cut short is indexed now, not left behind.
     """
-    path = settings.index_path(index_name)
-    if docs and not is_loadable_format(path):
-        log.warning("building the index at %s from %s", path, docs)
+    writer = open_writer(settings, index_name)
+    if docs and not _loadable(settings, index_name):
+        log.warning("building the index %s at %s from %s", index_name, writer.where, docs)
         build_index(docs, index_name, settings, show_progress=show_progress)
     folder = Path(settings.uploads_dir)
     try:
@@ -46,17 +47,28 @@ def load_index(index_name: str, settings: Settings, docs: str | None = None, sho
     try:
         if present:
             build_index(folder, index_name, settings, show_progress=show_progress, collection=UPLOADS)
-        elif path.exists():
+        elif writer.exists():
             # Every upload's file deleted while the app was stopped: a sync of the empty folder would
             # refuse ("no documents"), so remove them here, or they would be cited from files that are gone.
-            entries = read_manifest(path).get("documents", {})
+            entries = writer.manifest().get("documents", {})
             gone = [doc_id for doc_id, entry in entries.items() if entry.get("collection") == UPLOADS]
             if gone:
                 remove_documents(gone, index_name, settings)
                 log.warning("removed %d uploads whose files are no longer in %s", len(gone), folder)
     except QAError as exc:  # the uploads are the user's: never a reason not to start
         log.warning("uploads in %s not indexed: %s", folder, exc)
-    return Index.load(path, batch_size=settings.batch_size)
+    return open_store(settings, index_name)
+
+
+def _loadable(settings: Settings, name: str) -> bool:
+    """Whether there is an index `name` this version reads (else: build it anew from its documents)."""
+    if store_kind(settings.store)[0] == "local":
+        return is_loadable_format(settings.index_path(name))
+    try:
+        open_writer(settings, name).manifest()
+    except QAError:
+        return False
+    return True
 
 
 def theme() -> gr.themes.Base:

@@ -99,6 +99,6 @@ def evaluate_beir(
         questions=questions,
         modes=modes_out,
         runs=runs,
-        settings={**settings.to_dict(), "index_path": str(index.path)},
+        settings={**settings.to_dict(), "index_path": str(index.path), "store": settings.store},
         versions=index.manifest.get("versions", {}),
     )

@@ -204,18 +204,17 @@ def abstain_curve(runs: list[Run], shares=(0.0, 0.02, 0.05, 0.10, 0.15, 0.20, 0.
 def prepare_index(docs: Path, name: str, settings: Settings, show_progress: bool) -> tuple[object, float]:
     """The index of `docs`, reused when its manifest matches the files, else built; and the build time."""
     from qa.indexing.build import build_index, is_current
-    from qa.store.local.index import Index
+    from qa.store import open_store
 
-    path = settings.index_path(name)
-    if is_current(path, docs, settings):
+    if is_current(name, docs, settings):
         try:
-            index = Index.load(path, model=settings.index.model, batch_size=settings.batch_size)
-            log.info("reusing the index at %s", path)
+            index = open_store(settings, name, model=settings.index.model)
+            log.info("reusing the index %s", name)
             return index, float(index.manifest.get("build_seconds", 0.0))
         except QAError as exc:  # made by an older version, or damaged: build it afresh
-            log.warning("rebuilding %s: %s", path, exc)
+            log.warning("rebuilding %s: %s", name, exc)
     report = build_index(docs, name, settings, show_progress=show_progress)
-    return Index.load(path, model=settings.index.model, batch_size=settings.batch_size), report.seconds
+    return open_store(settings, name, model=settings.index.model), report.seconds
 
 
 @dataclass
@@ -333,6 +332,6 @@ def evaluate(
         questions=questions,
         modes=modes_out,
         runs=runs,
-        settings={**settings.to_dict(), "ks": list(ks), "index_path": str(index.path)},
+        settings={**settings.to_dict(), "ks": list(ks), "index_path": str(index.path), "store": settings.store},
         versions=index.manifest.get("versions", {}),
     )

@@ -1,9 +1,9 @@
 """Changing an index one document at a time: sync a folder, add files, remove documents.
 
-Every change writes a new version folder beside the index and swaps the index's link to it in one atomic
-rename (qa.store.local.storage), so a change that fails or is killed leaves the last committed version. The new
-version holds the change's own segment and links to the segments it keeps (qa.store.local.segments): a change
-costs what it adds, not what the index holds. One writer at a time: a lock file beside the index.
+Every change goes through the store's writer (qa.store.open_writer): one writer at a time, and a change
+that fails or is killed leaves the last committed state. The local store writes a version folder holding
+the change's own segment and swaps the index's link to it (qa.store.local.storage); Milvus commits with
+one row (qa.store.milvus.writer). Either way a change costs what it adds, not what the index holds.
 Unchanged documents keep their passages, ids and vectors; only new and changed ones are embedded.
 
 An index holds collections: `qa index DIR` syncs the index's own collection (named like the index) with
@@ -25,10 +25,9 @@ from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.records import Document, Passage
 from qa.settings import Settings
-from qa.store.local.segments import Stored
-from qa.store.local.storage import built_settings, load_current, manifest_if_built_with, write_version
+from qa.store import open_writer
+from qa.store.base import Stored
 from qa.store.local.versions import digest as digest_file
-from qa.store.local.versions import remove_stale_builds, writer_lock
 from qa.text.documents import find_files, read_document
 from qa.text.passages import context_of, indexed_text, split_passages
 
@@ -144,11 +143,9 @@ def _change(
             f"passage_tokens={settings.index.passage_tokens} is over the model's window of "
             f"{embedder.max_text_tokens} word pieces: choose {embedder.max_text_tokens} or fewer"
         )
-    root = Path(settings.index_root)
-    root.mkdir(parents=True, exist_ok=True)
-    with writer_lock(root, name):
-        remove_stale_builds(root, name)  # what a killed change left
-        current = load_current(root / name, settings, embedder)
+    writer = open_writer(settings, name)
+    with writer.lock():
+        current = writer.current(settings, embedder)
         if current.damaged:
             if not sync:
                 raise QAError(f"index damaged: {current.damaged}; rebuild it with `qa index DOCS_FOLDER --name {name}`")
@@ -185,14 +182,14 @@ def _change(
         unchanged = [d for d in entries if d not in gone and d not in fresh and d not in again]
         if not unchanged and not fresh and not again:
             if not sync and not skipped:
-                raise QAError(f"that would leave index {name!r} empty: delete its folder {root / name} instead")
+                raise QAError(f"that would leave index {name!r} empty: delete it ({writer.where}) instead")
             where = f" in {source}" if source else ""
             raise QAError(f"no readable documents{where}: the index would be empty ({_reasons(skipped)})")
         report = dict(added=added, updated=updated, removed=sorted(gone), unchanged=unchanged, skipped=skipped)
         if not (added or updated or gone) and current.reusable:
             counts = manifest["counts"]
             seconds = time.perf_counter() - started
-            return BuildReport(str(root / name), counts["documents"], counts["passages"], seconds=seconds,
+            return BuildReport(writer.where, counts["documents"], counts["passages"], seconds=seconds,
                                encode_seconds=0.0, **report)  # fmt: skip
         # The index's order: documents as they were, then the changed and new ones.
         redo = [*current.documents(again), *(fresh[d] for d in fresh)]
@@ -212,13 +209,13 @@ def _change(
         if source is not None:
             collections[collection] = {"source": source}
         replaced = gone | {d for d in fresh if d in entries}
-        written = write_version(
-            root, name, current, new_parts, replaced, embedder, settings, next_id, collections, len(skipped), embed
+        written = writer.write(
+            current, new_parts, replaced, embedder, settings, next_id, collections, len(skipped), embed
         )
         progress.close()
         encode_seconds = encoding[0]
     seconds = time.perf_counter() - started
-    return BuildReport(str(root / name), written.documents, written.passages, seconds=seconds,
+    return BuildReport(writer.where, written.documents, written.passages, seconds=seconds,
                        encode_seconds=encode_seconds, **report)  # fmt: skip
 
 
@@ -260,7 +257,7 @@ def add_files(
         if not path.is_file():
             raise QAError(f"no such file: {path}")
         files.append((path, path.parent))
-    settings = built_settings(settings.index_path(name), settings)
+    settings = open_writer(settings, name).built_settings(settings)
     return _change(name, settings, embedder, collection, files, sync=False, show_progress=show_progress)
 
 
@@ -271,16 +268,20 @@ def remove_documents(
     ids = list(doc_ids)
     if not ids:
         raise QAError("no document ids given: `qa list` shows them")
-    if not settings.index_path(name).exists():
-        raise QAError(f"no index {name!r} at {settings.index_path(name)}")
-    settings = built_settings(settings.index_path(name), settings)
+    writer = open_writer(settings, name)
+    if not writer.exists():
+        raise QAError(f"no index {name!r} at {writer.where}")
+    settings = writer.built_settings(settings)
     return _change(name, settings, embedder, name, [], sync=False, remove=ids)
 
 
-def is_current(path: Path, docs_dir: str | Path, settings: Settings) -> bool:
-    """Whether the index at `path` was built from exactly these files with these settings."""
-    manifest = manifest_if_built_with(Path(path), settings)
-    if manifest is None:
+def is_current(name: str, docs_dir: str | Path, settings: Settings) -> bool:
+    """Whether index `name` (in settings.store) was built from exactly these files with these settings."""
+    try:
+        manifest = open_writer(settings, name).manifest()
+    except QAError:
+        return False
+    if manifest.get("settings") != settings.index.to_dict() or manifest.get("model") != settings.index.model:
         return False
     root = Path(docs_dir)
     files = {p.relative_to(root).as_posix(): digest_file(p) for p in find_files(root)}

@@ -12,12 +12,16 @@ among these documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
 
 from qa.records import Document, Passage
+from qa.settings import Settings
 
 # A term the question asks about, as the passages may hold it: alternatives, each a set of terms that
 # must all be there. ("pcc",) or every word of its expansion: (("pcc",), ("polic", "crime", "commission")).
@@ -79,6 +83,79 @@ class Store(Protocol):
         ...
 
 
+@dataclass
+class Stored:
+    """One document with its passages (sentence rows counted from 0 within it) and, once embedded, vectors:
+    what a change hands a store to write."""
+
+    document: Document
+    passages: list[Passage]
+    vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    sentence_texts: list[str] | None = None  # only for a document still to embed
+    indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+class Current(Protocol):
+    """What an index holds when a change starts: enough to decide what to embed, nothing read in bulk."""
+
+    manifest: dict  # its manifest (collections among it), or {} when there is none
+    entries: dict[str, dict]  # doc_id -> its entry (sha256, collection, passages...), in index order
+    next_id: int  # the next passage id: ids are never reused
+    reusable: bool  # built the same way by the same model: its passages are kept as they are
+    damaged: str | None  # what is wrong with it, when something is
+
+    def documents(self, doc_ids: list[str]) -> list[Document]:
+        """The stored records of these documents (to cut them anew when the settings changed)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Written:
+    documents: int
+    passages: int
+
+
+class Writer(Protocol):
+    """What changes an index, in whichever store: one change at a time, all of it or nothing."""
+
+    where: str  # shown in reports: the index's folder, or the engine and collection
+
+    def lock(self) -> AbstractContextManager:
+        """Held for a whole change: one writer at a time."""
+        ...
+
+    def exists(self) -> bool: ...
+
+    def manifest(self) -> dict:
+        """The committed manifest (QAError when there is no index): `qa list` reads it."""
+        ...
+
+    def built_settings(self, settings: Settings) -> Settings:
+        """`settings` with the index-defining fields the index was built with, if there is one."""
+        ...
+
+    def current(self, settings: Settings, embedder) -> Current:
+        """The index as a change sees it (under the lock); what a killed change left is cleared first."""
+        ...
+
+    def write(
+        self,
+        base: Current,
+        parts: list,
+        removed: set[str],
+        embedder,
+        settings: Settings,
+        next_id: int,
+        collections: dict,
+        skipped: int = 0,
+        embed: Callable[[list], None] | None = None,
+    ) -> Written:
+        """Commit the next state: `base` less `removed` plus `parts` (qa.store.local.segments.Stored),
+        embedded a batch at a time by `embed`. Readers see the old state or the new one, never a mix."""
+        ...
+
+
 def held(group: Group, terms: Iterable[str] | set[str]) -> bool:
     """Whether a passage with these terms holds the group: one alternative with all its terms."""
     have = terms if isinstance(terms, set | frozenset) else set(terms)
@@ -91,3 +168,16 @@ def listing(manifest: dict) -> list[dict]:
     return [
         {"id": doc_id, **{k: entry.get(k) for k in shown}} for doc_id, entry in manifest.get("documents", {}).items()
     ]
+
+
+def versions() -> dict:
+    """The versions of what made an index, for its manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("qa", "sentence-transformers", "faiss-cpu", "torch", "pymilvus"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out

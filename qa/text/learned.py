@@ -48,11 +48,18 @@ class Learned:
     def _part(self, part: str, keys: tuple[str, ...]) -> dict[str, Counter]:
         return {key: self.counts[part].get(key, Counter()) for key in keys}
 
-    def save(self, folder: Path) -> None:
+    def to_json(self) -> str:
         data = {part: {key: dict(c) for key, c in keys.items()} for part, keys in self.counts.items()}
-        (folder / FILE).write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Learned:
+        data = json.loads(text)
+        return cls({part: {key: Counter(c) for key, c in data.get(part, {}).items()} for part in _PARTS})
+
+    def save(self, folder: Path) -> None:
+        (folder / FILE).write_text(self.to_json(), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> Learned:
-        data = json.loads((folder / FILE).read_text(encoding="utf-8"))
-        return cls({part: {key: Counter(c) for key, c in data.get(part, {}).items()} for part in _PARTS})
+        return cls.from_json((folder / FILE).read_text(encoding="utf-8"))

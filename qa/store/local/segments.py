@@ -19,14 +19,14 @@ import json
 import os
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from qa.records import Document, Passage
+from qa.store.base import Stored
 from qa.store.local import arrays
 from qa.store.local.keyword import FILE as KEYWORD
 from qa.store.local.keyword import PostingsBuilder
@@ -35,18 +35,6 @@ from qa.text.passages import indexed_text
 
 DOCUMENTS, PASSAGES, VECTORS, SENTENCES = "documents.jsonl", "passages.jsonl", "vectors.npy", "sentences.npy"
 OFFSETS = "offsets.npy"
-
-
-@dataclass
-class Stored:
-    """One document with its passages (sentence rows counted from 0 within it) and, once embedded, vectors."""
-
-    document: Document
-    passages: list[Passage]
-    vectors: np.ndarray | None = None
-    sentence_vectors: np.ndarray | None = None
-    sentence_texts: list[str] | None = None  # only for a document still to embed
-    indexed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 class SegmentWriter:

@@ -29,8 +29,8 @@ from qa.embedding import Embedder
 from qa.errors import QAError
 from qa.records import Document
 from qa.settings import INDEX_FORMAT, IndexSettings, Settings
-from qa.store.base import listing  # noqa: F401  (re-exported: qa list reads a local manifest)
-from qa.store.local.segments import DocumentRecords, SegmentWriter, Stored, read_segment, segment_parts
+from qa.store.base import Stored, Written, listing, versions  # noqa: F401  (listing: re-exported)
+from qa.store.local.segments import DocumentRecords, SegmentWriter, read_segment, segment_parts
 from qa.store.local.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 from qa.text.learned import Learned
 
@@ -112,12 +112,6 @@ def load_current(path: Path, settings: Settings, embedder: Embedder) -> Current:
     same = manifest_if_built_with(path, settings) is not None and (
         manifest.get("weights_sha256"), manifest.get("dim")) == (embedder.weights_sha256, embedder.dim)  # fmt: skip
     return Current(manifest, dict(manifest.get("documents", {})), next_id, same, version)
-
-
-@dataclass(frozen=True)
-class Written:
-    documents: int
-    passages: int
 
 
 def write_version(
@@ -262,18 +256,6 @@ def _batches(parts: list[Stored]) -> Iterator[list[Stored]]:
             batch, size = [], 0
     if batch:
         yield batch
-
-
-def versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for package in ("qa", "sentence-transformers", "faiss-cpu", "torch"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = None
-    return out
 
 
 __all__ = ["MANIFEST", "NAMES", "SEGMENTS", "Current", "Stored", "damage", "load_current", "write_version"]
