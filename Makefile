@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The tests also need the optional stores and indexers: Milvus (Lite) and Ray.
+TEST_INSTALLED := $(VENV)/.installed-test
 SEEDS_INDEX := index/seeds/manifest.json
 HOST ?= 127.0.0.1
 PORT ?= 7860
@@ -16,10 +18,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(INSTALLED) $(SEEDS_INDEX)
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: $(INSTALLED) $(CHROMIUM)
+test: $(TEST_INSTALLED) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-lint: $(INSTALLED)
+lint: $(TEST_INSTALLED)
 	$(BIN)/ruff check qa tests benchmarks
 	$(BIN)/ruff format --check qa tests benchmarks
 
@@ -32,7 +34,11 @@ $(VENV)/bin/python:
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python
 	# An unpinned torch would pull several GB of CUDA packages: pin the CPU build first.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[test,milvus,ray]'
 	touch $@
 
 $(CHROMIUM):

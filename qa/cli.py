@@ -71,7 +71,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     docs = Path(args.docs)
     name = args.name or default_index_name(docs)
-    report = build_index(docs, name, settings, show_progress=not args.quiet, collection=args.collection)
+    if args.ray is not None:
+        from qa.indexing.ray_index import ray_index
+
+        report = ray_index(
+            docs, name, settings, address=args.ray or None, show_progress=not args.quiet, collection=args.collection
+        )
+    else:
+        report = build_index(docs, name, settings, show_progress=not args.quiet, collection=args.collection)
     print_report(report)
     return 0
 
@@ -257,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--passage-tokens",
         type=int,
         help=f"target passage length in word pieces (default: {IndexSettings().passage_tokens})",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="read, split and embed on Ray (a local Ray when no address is given, else the cluster's), "
+        "committing every 20,000 passages: a rerun resumes",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     _store_flag(p)
