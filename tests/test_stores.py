@@ -96,7 +96,10 @@ def test_add_remove_list_and_the_document_filter(settings, tmp_path, embedder):
     only = search(index, "How many passengers did the ferry carry?", k=5, doc_ids=["otters.txt"])
     assert only and {h.passage.doc_id for h in only} == {"otters.txt"}
     assert search(index, "ferry", k=5, doc_ids=["no-such.txt"]) == []
-    assert {c: sorted(d) for c, d in index.collections().items()} == {"work": ["bridges.md", "otters.txt"], "uploads": ["uploads/ferries.txt"]}
+    assert {c: sorted(d) for c, d in index.collections().items()} == {
+        "work": ["bridges.md", "otters.txt"],
+        "uploads": ["uploads/ferries.txt"],
+    }
     remove_documents(["uploads/ferries.txt"], "work", settings, embedder=embedder)
     assert {r["id"] for r in listing(read_manifest(settings, "work"))} == {"otters.txt", "bridges.md"}
     after = index.refreshed()
