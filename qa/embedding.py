@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
+from qa.hashing import digest as digest_file
 from qa.settings import BUNDLED_MODEL, BUNDLED_SHA256
-from qa.store.local.versions import digest as digest_file
 
 log = logging.getLogger(__name__)
 

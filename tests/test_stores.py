@@ -232,3 +232,23 @@ def test_a_change_killed_at_any_step_leaves_the_last_committed_index(tmp_path, e
     assert _snapshot(open_store(settings, "work", embedder=embedder)) == _snapshot(
         open_store(settings, "fresh", embedder=embedder)
     )
+
+
+def test_the_app_serves_a_milvus_index_builds_it_and_takes_uploads(tmp_path, embedder):
+    from qa.app.chat import QAApp
+    from qa.app.serve import load_index
+
+    settings = Settings(
+        store=f"milvus:{tmp_path / 'qa.db'}", index_root=str(tmp_path / "index"), uploads_dir=str(tmp_path / "uploads")
+    )
+    app = QAApp(load_index("seeds", settings, docs=str(SEEDS), show_progress=False), settings)  # built: none was there
+    *_, answers, _ = app.respond("What rating did the North West ROCU receive?", [], [], [])
+    assert "outstanding" in answers[-1].text
+    new = _docs(tmp_path / "incoming", ["otters.txt"]) / "otters.txt"
+    status, _ = app.add_documents([str(new)])
+    assert status.startswith("Added otters&#46;txt")
+    *_, answers, _ = app.respond("How many otters were counted?", [], [], [])
+    assert answers[-1].hits[0].collection == "uploads" and "417" in answers[-1].text
+    status, *_ = app.remove_uploads(["uploads/otters.txt"])
+    assert status.startswith("Removed uploads/otters&#46;txt") and not (tmp_path / "uploads" / "otters.txt").exists()
+    assert "uploads/otters.txt" not in app.index.documents

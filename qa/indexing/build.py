@@ -23,11 +23,11 @@ from tqdm.auto import tqdm
 
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
+from qa.hashing import digest as digest_file
 from qa.records import Document, Passage
 from qa.settings import Settings
 from qa.store import open_writer
 from qa.store.base import Stored
-from qa.store.local.versions import digest as digest_file
 from qa.text.documents import find_files, read_document
 from qa.text.passages import context_of, indexed_text, split_passages
 

@@ -23,12 +23,12 @@ from tqdm.auto import tqdm
 
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
+from qa.hashing import digest as digest_file
 from qa.indexing.build import BuildReport, _embed, _split, doc_id_for
 from qa.records import Document, Passage
 from qa.settings import IndexSettings, Settings
 from qa.store import open_writer
 from qa.store.base import Stored
-from qa.store.local.versions import digest as digest_file
 from qa.text.documents import find_files, read_document
 
 log = logging.getLogger(__name__)

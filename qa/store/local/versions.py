@@ -8,7 +8,6 @@ a mix, and a change killed at any moment leaves the last published version.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import time
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.hashing import digest
 
 LOCK_WAIT_SECONDS = 60.0
 
@@ -99,14 +99,6 @@ def publish(version: Path, target: Path) -> None:
     fsync_dir(target.parent)
     if previous and previous != os.path.realpath(version):
         shutil.rmtree(previous, ignore_errors=True)
-
-
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def file_record(path: Path) -> dict:

@@ -23,6 +23,7 @@ from qa.store.milvus.engine import HNSW_EF, in_list, prefix, query_ids, quote
 from qa.text.terms import query_terms
 
 PASSAGE_FIELDS = ["id", "doc_id", "collection", "start", "end", "page", "section", "paragraph", "sentence_row", "text", "record"]  # fmt: skip
+ROW_FIELDS = [*PASSAGE_FIELDS, "terms", "vector"]
 KEPT = 1 << 14  # passage records kept in memory
 
 
@@ -38,11 +39,13 @@ def _passage(row: dict) -> Passage:
 
 
 class _Passages(Sequence):
-    """The passages by row (= passage id), fetched from Milvus when asked for and kept."""
+    """The passages by row (= passage id), fetched from Milvus when asked for and kept with their terms and
+    vector: a search hands back all three, so the steps after it (cosines, which rows hold a term, the
+    records) cost no further trip."""
 
     def __init__(self, index: MilvusIndex):
         self.index = index
-        self.kept: OrderedDict[int, Passage] = OrderedDict()
+        self.kept: OrderedDict[int, tuple[Passage, frozenset[str], np.ndarray]] = OrderedDict()
 
     def __len__(self) -> int:
         return self.index.size
@@ -55,17 +58,23 @@ class _Passages(Sequence):
         rows = engine.query_all(self.index.client, self.index.c["passages"], self.index.live, PASSAGE_FIELDS)
         yield from (_passage(r) for r in sorted(rows, key=lambda r: r["id"]))
 
-    def many(self, rows: Sequence[int]) -> list[Passage]:
+    def keep(self, rows: list[dict]) -> None:
+        for r in rows:
+            self.kept[r["id"]] = (_passage(r), frozenset(r["terms"].split()), np.asarray(r["vector"], np.float32))
+        while len(self.kept) > KEPT:
+            self.kept.popitem(last=False)
+
+    def rows(self, rows: Sequence[int]) -> list[tuple[Passage, frozenset[str], np.ndarray]]:
         missing = [r for r in dict.fromkeys(rows) if r not in self.kept]
         if missing:
-            for found in query_ids(self.index.client, self.index.c["passages"], "id", missing, PASSAGE_FIELDS):
-                self.kept[found["id"]] = _passage(found)
-            while len(self.kept) > KEPT:
-                self.kept.popitem(last=False)
+            self.keep(query_ids(self.index.client, self.index.c["passages"], "id", missing, ROW_FIELDS))
         try:
             return [self.kept[r] for r in rows]
         except KeyError as exc:
             raise IndexError(f"no passage {exc.args[0]} in the index") from None
+
+    def many(self, rows: Sequence[int]) -> list[Passage]:
+        return [passage for passage, _, _ in self.rows(rows)]
 
 
 class _Documents(Mapping):
@@ -139,6 +148,7 @@ class MilvusIndex:
         self.embedder = embedder
         self.size = manifest["counts"]["passages"]
         self.passages = _Passages(self)
+        self._counts: dict = {}  # group -> passages holding it, in this generation
         self.documents = _Documents(self)
         tables = json.loads(engine.read_text(client, self.c["texts"], f"tables@{self.gen}") or "{}")
         self.abbreviations: dict[str, str] = tables.get("abbreviations", {})
@@ -175,15 +185,14 @@ class MilvusIndex:
         found = self.client.search(
             self.c["passages"], data=[np.asarray(query, np.float32).tolist()], anns_field="vector", limit=k,
             filter=self._where(doc_ids), search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF, k)}},
+            output_fields=ROW_FIELDS,
         )  # fmt: skip
+        self.passages.keep([h["entity"] for h in found[0]])
         return {int(h["id"]): float(h["distance"]) for h in found[0]}
 
     def cosines(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
-        if not rows:
-            return {}
-        found = query_ids(self.client, self.c["passages"], "id", rows, ["id", "vector"])
-        vectors = {r["id"]: np.asarray(r["vector"], np.float32) for r in found}
-        return {row: float(vectors[row] @ query) for row in rows if row in vectors}
+        rows = list(rows)
+        return {row: float(vector @ query) for row, (_, _, vector) in zip(rows, self.passages.rows(rows), strict=True)}
 
     def keyword_top(self, question: str, k: int, doc_ids: Sequence[str] | None) -> dict[int, float]:
         wanted = query_terms(question)
@@ -191,8 +200,9 @@ class MilvusIndex:
             return {}
         found = self.client.search(
             self.c["passages"], data=[" ".join(wanted)], anns_field="sparse", limit=k, filter=self._where(doc_ids),
-            search_params={"metric_type": "BM25"},
+            search_params={"metric_type": "BM25"}, output_fields=ROW_FIELDS,
         )  # fmt: skip
+        self.passages.keep([h["entity"] for h in found[0]])
         # Milvus Lite reports BM25 negated (smaller is better); a server reports it as it is.
         return {int(h["id"]): abs(float(h["distance"])) for h in found[0] if h["distance"]}
 
@@ -203,22 +213,18 @@ class MilvusIndex:
         )
 
     def counts(self, groups: Sequence[Group]) -> list[int]:
-        out = []
+        # One count a group (Milvus counts one filter a query); kept for this generation, as words recur.
         for group in groups:
-            rows = self.client.query(
-                self.c["passages"], filter=f"{self.live} and ({self._matches(group)})", output_fields=["count(*)"]
-            )
-            out.append(int(rows[0]["count(*)"]))
-        return out
+            if group not in self._counts:
+                found = self.client.query(
+                    self.c["passages"], filter=f"{self.live} and ({self._matches(group)})", output_fields=["count(*)"]
+                )
+                self._counts[group] = int(found[0]["count(*)"])
+        return [self._counts[g] for g in groups]
 
     def holding(self, groups: Sequence[Group], rows: Sequence[int]) -> np.ndarray:
-        found = {
-            r["id"]: set(r["terms"].split())
-            for r in query_ids(self.client, self.c["passages"], "id", rows, ["id", "terms"])
-        }
         out = np.zeros((len(rows), len(groups)), dtype=bool)
-        for i, row in enumerate(rows):
-            have = found.get(row, set())
+        for i, (_, have, _) in enumerate(self.passages.rows(list(rows))):
             out[i] = [held(g, have) for g in groups]
         return out
 

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from qa.errors import QAError
@@ -89,8 +89,6 @@ class MilvusWriter:
         return read_manifest(self.client, self.name, self.uri)[0]
 
     def built_settings(self, settings: Settings) -> Settings:
-        from dataclasses import replace
-
         meta = engine.read_meta(self.client, self.name)
         if meta is None or meta.get("format") != engine.MILVUS_FORMAT:
             return settings
