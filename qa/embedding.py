@@ -52,14 +52,14 @@ def resolve_model(name: str) -> tuple[str, str | None]:
 class Embedder:
     """A loaded model: encodes texts to normalised vectors and counts word pieces."""
 
-    def __init__(self, name: str = BUNDLED_MODEL, batch_size: int = 32):
+    def __init__(self, name: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu"):
         location, self.weights_sha256 = resolve_model(name)
         self.name = name
         self.batch_size = batch_size
         from sentence_transformers import SentenceTransformer
 
         try:
-            self.model = SentenceTransformer(location, device="cpu")
+            self.model = SentenceTransformer(location, device=device)
         except Exception as exc:  # many failure types (OSError, HF errors, bad config): one clear message
             raise QAError(
                 f"cannot load the embedding model {name!r}: {exc}. Give a sentence-transformers model "
@@ -110,6 +110,7 @@ class Embedder:
 
 
 @functools.lru_cache(maxsize=4)
-def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32) -> Embedder:
-    """One loaded model per name for the whole process: loading takes seconds, a question milliseconds."""
-    return Embedder(name, batch_size)
+def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu") -> Embedder:
+    """One loaded model per name for the whole process: loading takes seconds, a question milliseconds.
+    `device`: "cpu" (questions, and indexing here), or "cuda" for a Ray actor given a GPU."""
+    return Embedder(name, batch_size, device)

@@ -59,7 +59,7 @@ class _SplitAndEmbed:
         # object store, where a restarted actor may no longer find them.
         given = json.loads(os.environ[SETTINGS_ENV])
         self.settings = Settings(index=IndexSettings.from_dict(given["index"]), batch_size=given["batch_size"])
-        self.embedder = load_embedder(self.settings.index.model, self.settings.batch_size)
+        self.embedder = load_embedder(self.settings.index.model, self.settings.batch_size, given["device"])
 
     def __call__(self, batch: dict) -> dict:
         out = {"doc_id": [], "path": [], "error": [], "record": [], "passages": [], "vectors": [], "sentences": []}
@@ -149,11 +149,24 @@ def ray_index(
             try:
                 # Ray Data replaces a lost actor and runs its batch again (its defaults: restarts and retries
                 # without limit); a driver that dies leaves the committed batches, and a rerun goes on.
-                given = json.dumps({"index": settings.index.to_dict(), "batch_size": settings.batch_size})
+                # An actor a GPU where the cluster has them (each embeds far faster than a CPU), else an actor
+                # a CPU.
+                gpus = int(ray.cluster_resources().get("GPU", 0))
+                where = (
+                    {"num_gpus": 1, "concurrency": gpus}
+                    if gpus
+                    else {"concurrency": (1, max(1, int(ray.cluster_resources().get("CPU", 1))))}
+                )
+                given = json.dumps(
+                    {
+                        "index": settings.index.to_dict(),
+                        "batch_size": settings.batch_size,
+                        "device": "cuda" if gpus else "cpu",
+                    }
+                )
                 dataset = ray.data.from_items(todo).map(_read).map_batches(
-                    _SplitAndEmbed, batch_size=DOCUMENTS_PER_BATCH,
-                    concurrency=(1, max(1, int(ray.cluster_resources().get("CPU", 1)))),
-                    runtime_env={"env_vars": {SETTINGS_ENV: given}},
+                    _SplitAndEmbed, batch_size=DOCUMENTS_PER_BATCH, runtime_env={"env_vars": {SETTINGS_ENV: given}},
+                    **where,
                 )  # fmt: skip
                 progress = tqdm(total=len(todo), desc="indexing (ray)", unit="doc", disable=not show_progress)
                 batch: list[Stored] = []
