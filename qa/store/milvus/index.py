@@ -9,6 +9,7 @@ never reused, so a kept record is never stale.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -46,6 +47,7 @@ class _Passages(Sequence):
     def __init__(self, index: MilvusIndex):
         self.index = index
         self.kept: OrderedDict[int, tuple[Passage, frozenset[str], np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()  # the app answers two questions at once
 
     def __len__(self) -> int:
         return self.index.size
@@ -59,17 +61,27 @@ class _Passages(Sequence):
         yield from (_passage(r) for r in sorted(rows, key=lambda r: r["id"]))
 
     def keep(self, rows: list[dict]) -> None:
-        for r in rows:
-            self.kept[r["id"]] = (_passage(r), frozenset(r["terms"].split()), np.asarray(r["vector"], np.float32))
-        while len(self.kept) > KEPT:
-            self.kept.popitem(last=False)
+        found = {
+            r["id"]: (_passage(r), frozenset(r["terms"].split()), np.asarray(r["vector"], np.float32)) for r in rows
+        }
+        with self.lock:
+            self.kept.update(found)
+            while len(self.kept) > KEPT:
+                self.kept.popitem(last=False)
 
     def rows(self, rows: Sequence[int]) -> list[tuple[Passage, frozenset[str], np.ndarray]]:
-        missing = [r for r in dict.fromkeys(rows) if r not in self.kept]
+        with self.lock:
+            found = {r: self.kept[r] for r in rows if r in self.kept}
+        missing = [r for r in dict.fromkeys(rows) if r not in found]
         if missing:
-            self.keep(query_ids(self.index.client, self.index.c["passages"], "id", missing, ROW_FIELDS))
+            fetched = query_ids(self.index.client, self.index.c["passages"], "id", missing, ROW_FIELDS)
+            self.keep(fetched)
+            found.update(
+                (r["id"], (_passage(r), frozenset(r["terms"].split()), np.asarray(r["vector"], np.float32)))
+                for r in fetched
+            )
         try:
-            return [self.kept[r] for r in rows]
+            return [found[r] for r in rows]
         except KeyError as exc:
             raise IndexError(f"no passage {exc.args[0]} in the index") from None
 
@@ -83,12 +95,15 @@ class _Documents(Mapping):
     def __init__(self, index: MilvusIndex):
         self.index = index
         self.kept: OrderedDict[str, Document] = OrderedDict()
+        self.lock = threading.Lock()
 
     def __getitem__(self, doc_id: str) -> Document:
         entries = self.index.manifest["documents"]
         if doc_id not in entries:
             raise KeyError(doc_id)
-        if doc_id not in self.kept:
+        with self.lock:
+            document = self.kept.get(doc_id)
+        if document is None:
             key = entries[doc_id]["key"]
             rows = self.index.client.query(
                 self.index.c["documents"], filter=f"key == {quote(key)}", output_fields=["record"]
@@ -96,10 +111,12 @@ class _Documents(Mapping):
             text = engine.read_text(self.index.client, self.index.c["texts"], key)
             if not rows or text is None:
                 raise QAError(f"document {doc_id!r} is missing from the Milvus store: rebuild it with `qa index`")
-            self.kept[doc_id] = Document.from_dict({**rows[0]["record"], "text": text})
-            while len(self.kept) > 64:
-                self.kept.popitem(last=False)
-        return self.kept[doc_id]
+            document = Document.from_dict({**rows[0]["record"], "text": text})
+            with self.lock:
+                self.kept[doc_id] = document
+                while len(self.kept) > 64:
+                    self.kept.popitem(last=False)
+        return document
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.index.manifest["documents"])
