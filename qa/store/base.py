@@ -49,7 +49,7 @@ class Store(Protocol):
         ...
 
     def keyword_top(self, question: str, k: int, doc_ids: Sequence[str] | None) -> dict[int, float]:
-        """The top-k rows by BM25 over the question's terms (`qa.store.local.keyword.query_terms`), above zero."""
+        """The top-k rows by BM25 over the question's terms (`qa.text.terms.query_terms`), above zero."""
         ...
 
     def counts(self, groups: Sequence[Group]) -> list[int]:
