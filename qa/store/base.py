@@ -12,7 +12,7 @@ among these documents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,6 +154,32 @@ class Writer(Protocol):
         """Commit the next state: `base` less `removed` plus `parts` (qa.store.local.segments.Stored),
         embedded a batch at a time by `embed`. Readers see the old state or the new one, never a mix."""
         ...
+
+
+# Passages embedded and written at a time, in either store: enough for the model to batch well, little memory.
+BATCH_PASSAGES = 2048
+
+
+def batches(parts: list[Stored]) -> Iterator[list[Stored]]:
+    """`parts` in runs of about BATCH_PASSAGES passages (a document is never split)."""
+    batch: list[Stored] = []
+    size = 0
+    for part in parts:
+        batch.append(part)
+        size += len(part.passages)
+        if size >= BATCH_PASSAGES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def collections_of(manifest: dict) -> dict[str, list[str]]:
+    """Each collection's document ids, in index order."""
+    out: dict[str, list[str]] = {}
+    for doc_id, entry in manifest["documents"].items():
+        out.setdefault(entry["collection"], []).append(doc_id)
+    return out
 
 
 def held(group: Group, terms: Iterable[str] | set[str]) -> bool:

@@ -19,7 +19,7 @@ from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.records import Document, Passage
 from qa.settings import INDEX_FORMAT
-from qa.store.base import Group
+from qa.store.base import Group, collections_of
 from qa.store.local import arrays
 from qa.store.local.keyword import FILE as KEYWORD
 from qa.store.local.keyword import KeywordIndex, Postings
@@ -79,10 +79,7 @@ class Index:
 
     def collections(self) -> dict[str, list[str]]:
         """Each collection's document ids, in index order."""
-        out: dict[str, list[str]] = {}
-        for doc_id, entry in self.manifest["documents"].items():
-            out.setdefault(entry["collection"], []).append(doc_id)
-        return out
+        return collections_of(self.manifest)
 
     def refreshed(self) -> Index:
         """This index, or the version a writer has committed since it was loaded (read anew)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ from qa.embedding import Embedder
 from qa.errors import QAError
 from qa.records import Document
 from qa.settings import INDEX_FORMAT, IndexSettings, Settings
-from qa.store.base import Stored, Written, listing, versions  # noqa: F401  (listing: re-exported)
+from qa.store.base import Stored, Written, batches, listing, versions  # noqa: F401  (listing: re-exported)
 from qa.store.local.segments import DocumentRecords, SegmentWriter, read_segment, segment_parts
 from qa.store.local.versions import damage, file_record, fsync_dir, fsync_tree, publish, stat_damage
 from qa.text.learned import Learned
@@ -172,7 +172,7 @@ def write_version(
         if parts:
             sid = f"s{old.get('next_segment', 1):06d}"
             writer = SegmentWriter(version / SEGMENTS / sid, embedder.dim, settings.index.approximate_from)
-            for batch in _batches(parts):
+            for batch in batches(parts):
                 if embed is not None and any(part.vectors is None for part in batch):
                     embed([part for part in batch if part.vectors is None])
                 writer.add(batch)
@@ -239,23 +239,6 @@ def write_version(
         shutil.rmtree(version, ignore_errors=True)
         raise
     return Written(len(entries), manifest["counts"]["passages"])
-
-
-# Passages embedded and written at a time: enough for the model to batch well, little memory.
-BATCH_PASSAGES = 2048
-
-
-def _batches(parts: list[Stored]) -> Iterator[list[Stored]]:
-    batch: list[Stored] = []
-    size = 0
-    for part in parts:
-        batch.append(part)
-        size += len(part.passages)
-        if size >= BATCH_PASSAGES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 __all__ = ["MANIFEST", "NAMES", "SEGMENTS", "Current", "Stored", "damage", "load_current", "write_version"]

@@ -18,7 +18,7 @@ import numpy as np
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.records import Document, Passage
-from qa.store.base import Group, held
+from qa.store.base import Group, collections_of, held
 from qa.store.milvus import engine
 from qa.store.milvus.engine import HNSW_EF, in_list, prefix, query_ids, quote
 from qa.text.terms import query_terms
@@ -271,10 +271,8 @@ class MilvusIndex:
         return self.manifest["documents"][doc_id].get("date") or ""
 
     def collections(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for doc_id, entry in self.manifest["documents"].items():
-            out.setdefault(entry["collection"], []).append(doc_id)
-        return out
+        """Each collection's document ids, in index order."""
+        return collections_of(self.manifest)
 
     def refreshed(self) -> MilvusIndex:
         meta = engine.read_meta(self.client, self.name)

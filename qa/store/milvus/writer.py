@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from qa.errors import QAError
 from qa.records import Document
 from qa.settings import IndexSettings, Settings
-from qa.store.base import Stored, Written, versions
+from qa.store.base import Stored, Written, batches, versions
 from qa.store.milvus import engine
 from qa.store.milvus.engine import DUMMY, in_list, prefix, quote, text_rows
 from qa.store.milvus.index import read_manifest
@@ -34,7 +34,6 @@ from qa.text.terms import terms
 
 log = logging.getLogger(__name__)
 
-BATCH_PASSAGES = 2048  # passages embedded and inserted at a time
 _LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
@@ -165,7 +164,7 @@ class MilvusWriter:
         else:
             learned = Learned()
         entries = dict(kept)
-        for batch in _batches(parts):
+        for batch in batches(parts):
             if embed is not None and any(part.vectors is None for part in batch):
                 embed([part for part in batch if part.vectors is None])
             for part in batch:
@@ -235,15 +234,3 @@ class MilvusWriter:
         for at in range(0, len(sentences), 4096):
             self.client.insert(self.c["sentences"], sentences[at : at + 4096])
         return {**entry, "key": key}
-
-
-def _batches(parts: list[Stored]) -> Iterator[list[Stored]]:
-    batch, size = [], 0
-    for part in parts:
-        batch.append(part)
-        size += len(part.passages)
-        if size >= BATCH_PASSAGES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
