@@ -64,6 +64,12 @@ def test_ray_gives_the_single_process_vectors_commits_in_batches_and_resumes(tmp
     # Nothing changed: nothing is embedded again, and Ray is not even started.
     again = ray_index(docs, "ray", settings, embedder=embedder)
     assert again.added == again.updated == [] and len(again.unchanged) == len(report.added)
+    # A deleted file and one that can no longer be read leave the index, as in a sync without Ray.
+    (docs / "ferries.txt").unlink()
+    (docs / "otters.txt").write_bytes(b"\x00\x01\x02 not text")
+    later = ray_index(docs, "ray", settings, embedder=embedder)
+    assert later.removed == ["ferries.txt", "otters.txt"] and str(docs / "otters.txt") in later.skipped
+    assert not {"ferries.txt", "otters.txt"} & set(open_store(settings, "ray", embedder=embedder).documents)
 
 
 KILLED = """

@@ -141,9 +141,12 @@ def ray_index(
                 todo.append({"path": str(path), "base": str(root), "doc_id": doc_id, "collection": collection})
         gone = {d for d, e in entries.items() if e["collection"] == collection and d not in seen}
         skipped: dict[str, str] = {}
+        unreadable: set[str] = set()
         added, updated = [], []
+        committing = 0.0  # seconds spent committing while the pipeline ran: not embedding
         collections = {**current.manifest.get("collections", {}), collection: {"source": str(root.resolve())}}
         encode = 0.0
+        batch: list[Stored] = []
         if todo:
             ray, started_ray = _start_ray(address)
             try:
@@ -169,33 +172,36 @@ def ray_index(
                     **where,
                 )  # fmt: skip
                 progress = tqdm(total=len(todo), desc="indexing (ray)", unit="doc", disable=not show_progress)
-                batch: list[Stored] = []
                 size = 0
                 embedding_started = time.perf_counter()
-                for row in _rows(ray, dataset, len(added) + len(updated)):
+                for row in _rows(ray, dataset):
                     progress.update(1)
                     if row["error"]:
                         log.warning("%s", row["error"])
                         skipped[row["path"]] = row["error"].removeprefix(f"{row['path']}: ")
+                        unreadable.add(row["doc_id"])
                         continue
                     part = _stored(row, embedder.dim)
                     (updated if part.document.id in entries else added).append(part.document.id)
                     batch.append(part)
                     size += len(part.passages)
                     if size >= commit_passages:
+                        commit_started = time.perf_counter()
                         current = _commit(writer, current, batch, set(), settings, embedder, collections, skipped)
+                        committing += time.perf_counter() - commit_started
                         batch, size = [], 0
-                encode = time.perf_counter() - embedding_started
+                encode = time.perf_counter() - embedding_started - committing
                 progress.close()
             finally:
                 if started_ray:
                     ray.shutdown()
-            if batch or gone:
-                current = _commit(writer, current, batch, gone, settings, embedder, collections, skipped)
-        elif gone:
-            current = _commit(writer, current, [], gone, settings, embedder, collections, skipped)
-        if not seen - set(skipped) and not gone:
+        # A file that cannot be read is gone from the index, as in a sync without Ray.
+        gone |= unreadable & set(entries)
+        others = [d for d, e in entries.items() if e["collection"] != collection]
+        if not (unchanged or added or updated or others):
             raise QAError(f"no readable documents in {root}: the index would be empty")
+        if batch or gone:
+            current = _commit(writer, current, batch, gone, settings, embedder, collections, skipped)
         counts = writer.manifest()["counts"]
     return BuildReport(
         writer.where, counts["documents"], counts["passages"], skipped, time.perf_counter() - started, encode,
@@ -203,7 +209,7 @@ def ray_index(
     )  # fmt: skip
 
 
-def _rows(ray, dataset, committed: int):
+def _rows(ray, dataset):
     """The pipeline's rows; a failure Ray could not recover from is one line (what was committed is kept)."""
     try:
         yield from dataset.iter_rows()
