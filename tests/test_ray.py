@@ -103,3 +103,35 @@ def test_a_run_killed_mid_way_is_resumed_without_embedding_the_committed_documen
     build_index(docs, "fresh", settings, embedder=embedder)
     a, b = open_store(settings, "fresh", embedder=embedder), open_store(settings, "work", embedder=embedder)
     assert _vectors(a).keys() == _vectors(b).keys()
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_no_document(tmp_path, embedder):
+    """SIGKILL to the embedding actor while it works on a batch: Ray Data starts another and runs the batch again."""
+    import threading
+    import time
+
+    docs = _corpus(tmp_path / "docs")
+    killed: list[int] = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+            for line in listing.splitlines():
+                # Ray names the process by what it runs: ".submit" while a batch is being worked on.
+                if "MapBatches(_SplitAndEmbed)" in line and ".submit" in line:
+                    os.kill(int(line.split()[0]), signal.SIGKILL)
+                    killed.append(int(line.split()[0]))
+                    return
+            time.sleep(0.1)
+
+    threading.Thread(target=kill_a_busy_worker, daemon=True).start()
+    settings = Settings(index_root=str(tmp_path / "index"))
+    report = ray_index(docs, "work", settings, embedder=embedder)
+    assert killed, "no busy worker was seen to kill"
+    build_index(docs, "single", settings, embedder=embedder)
+    assert sorted(report.added) == sorted(open_store(settings, "single", embedder=embedder).documents)
+    assert (
+        _vectors(open_store(settings, "work", embedder=embedder)).keys()
+        == _vectors(open_store(settings, "single", embedder=embedder)).keys()
+    )
