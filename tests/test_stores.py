@@ -161,7 +161,7 @@ def test_an_unreachable_milvus_server_is_one_line(tmp_path, capsys):
     assert err.startswith("qa: error: cannot reach the Milvus server at 127.0.0.1:9")
 
 
-def test_an_index_made_by_another_version_is_refused(tmp_path, embedder):
+def test_an_index_of_another_version_or_missing_a_collection_is_refused_and_a_sync_rebuilds_it(tmp_path, embedder):
     settings = Settings(store=f"milvus:{tmp_path / 'qa.db'}")
     build_index(_docs(tmp_path / "docs", ["otters.txt"]), "work", settings, embedder=embedder)
     writer = open_writer(settings, "work")
@@ -170,6 +170,13 @@ def test_an_index_made_by_another_version_is_refused(tmp_path, embedder):
     writer._commit({**meta, "format": 0})
     with pytest.raises(QAError, match="made by another version .*rebuild it with `qa index`"):
         open_store(settings, "work", embedder=embedder)
+    build_index(tmp_path / "docs", "work", settings, embedder=embedder)  # a sync builds it anew
+    assert open_store(settings, "work", embedder=embedder).manifest["counts"]["documents"] == 1
+    writer.client.drop_collection("qa_work_sentences")  # dropped by hand, say
+    with pytest.raises(QAError, match="is missing its collection qa_work_sentences: rebuild it"):
+        open_store(settings, "work", embedder=embedder)
+    with pytest.raises(QAError, match="index damaged: its collection qa_work_sentences is missing"):
+        add_files([_docs(tmp_path / "mine", ["ferries.txt"]) / "ferries.txt"], "work", settings, embedder=embedder)
     build_index(tmp_path / "docs", "work", settings, embedder=embedder)  # a sync builds it anew
     assert open_store(settings, "work", embedder=embedder).manifest["counts"]["documents"] == 1
 

@@ -142,6 +142,11 @@ def read_manifest(client, name: str, where: str) -> tuple[dict, list[str]]:
             f"this one reads {engine.MILVUS_FORMAT}): rebuild it with `qa index`"
         )
     c = prefix(name)
+    missing = [f"{c}_{kind}" for kind in engine.KINDS if not client.has_collection(f"{c}_{kind}")]
+    if missing:
+        raise QAError(
+            f"the index {name!r} in {where} is missing its collection {missing[0]}: rebuild it with `qa index`"
+        )
     retired = []
     if meta.get("retired"):
         retired = json.loads(engine.read_text(client, f"{c}_texts", f"retired@{meta['gen']}") or "[]")

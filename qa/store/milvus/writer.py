@@ -103,6 +103,9 @@ class MilvusWriter:
         if meta is None:
             self._drop()  # a first build that was killed before its commit left collections behind
             return MilvusCurrent({}, {}, 0, False)
+        missing = [c for c in self.c.values() if not self.client.has_collection(c)]
+        if missing:  # a sync builds it anew (write drops the rest first); an add refuses (qa.indexing.build)
+            return MilvusCurrent({}, {}, meta["next_passage_id"], False, f"its collection {missing[0]} is missing")
         gen = meta["gen"]
         for kind in engine.KINDS[1:]:  # a killed change's rows: never committed, never seen
             self.client.delete(self.c[kind], filter=f"gen > {gen}")
@@ -145,8 +148,10 @@ class MilvusWriter:
         if not kept and not any(p.passages for p in parts):
             raise QAError("no text to index: every document is empty")
         meta = engine.read_meta(self.client, self.name)
-        if meta is not None and meta.get("dim") != embedder.dim:
-            log.warning("the index %r in %s holds vectors of another size: building it anew", self.name, self.uri)
+        if meta is not None and (base.damaged or meta.get("dim") != embedder.dim):
+            log.warning(
+                "the index %r in %s is damaged or of another vector size: building it anew", self.name, self.uri
+            )
             self._drop()
             meta = None
         engine.create(self.client, self.name, embedder.dim)
