@@ -91,7 +91,9 @@ def split_document(doc: Document, embedder: Embedder, settings: Settings) -> lis
     )
 
 
-def _split(docs: list[Document], embedder: Embedder, settings: Settings, next_id: int) -> tuple[list[Stored], int]:
+def split_documents(
+    docs: list[Document], embedder: Embedder, settings: Settings, next_id: int
+) -> tuple[list[Stored], int]:
     """New documents as parts to embed, their passages given ids from `next_id` on (ids are never reused)."""
     parts = []
     for doc in docs:
@@ -102,7 +104,7 @@ def _split(docs: list[Document], embedder: Embedder, settings: Settings, next_id
     return parts, next_id
 
 
-def _embed(parts: list[Stored], embedder: Embedder, show_progress: bool) -> None:
+def embed_parts(parts: list[Stored], embedder: Embedder, show_progress: bool) -> None:
     """Embed the passages (with their context) and sentences of `parts` in one call: the model batches by length."""
     texts = [indexed_text(p, part.document.title) for part in parts for p in part.passages]
     texts += [t for part in parts for t in part.sentence_texts]
@@ -193,14 +195,14 @@ def _change(
                                encode_seconds=0.0, **report)  # fmt: skip
         # The index's order: documents as they were, then the changed and new ones.
         redo = [*current.documents(again), *(fresh[d] for d in fresh)]
-        new_parts, next_id = _split(redo, embedder, settings, current.next_id)
+        new_parts, next_id = split_documents(redo, embedder, settings, current.next_id)
         encoding = [0.0]
         progress = tqdm(total=sum(len(p.passages) for p in new_parts), desc="embedding", unit="passage",
                         disable=not show_progress)  # fmt: skip
 
         def embed(batch: list[Stored]) -> None:
             started = time.perf_counter()
-            _embed(batch, embedder, False)
+            embed_parts(batch, embedder, False)
             encoding[0] += time.perf_counter() - started
             progress.update(sum(len(p.passages) for p in batch))
 

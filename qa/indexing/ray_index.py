@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.hashing import digest as digest_file
-from qa.indexing.build import BuildReport, _embed, _split, doc_id_for
+from qa.indexing.build import BuildReport, doc_id_for, embed_parts, split_documents
 from qa.records import Document, Passage
 from qa.settings import IndexSettings, Settings
 from qa.store import open_writer
@@ -64,8 +64,8 @@ class _SplitAndEmbed:
     def __call__(self, batch: dict) -> dict:
         out = {"doc_id": [], "path": [], "error": [], "record": [], "passages": [], "vectors": [], "sentences": []}
         docs = [Document.from_dict(json.loads(r)) if r else None for r in batch["record"]]
-        parts, _ = _split([d for d in docs if d is not None], self.embedder, self.settings, 0)
-        _embed(parts, self.embedder, False)
+        parts, _ = split_documents([d for d in docs if d is not None], self.embedder, self.settings, 0)
+        embed_parts(parts, self.embedder, False)
         done = iter(parts)
         for doc_id, path, error, doc in zip(batch["doc_id"], batch["path"], batch["error"], docs, strict=True):
             part = next(done) if doc is not None else None

@@ -5,7 +5,8 @@ An index NAME is five collections, `qa_NAME_*`; nothing of it lives on a local d
     meta       one row: the manifest (format, model and weights hash, vector size, settings, collections,
                the committed generation, next ids, counts). Upserting it is the commit of a change.
     documents  a row per document: its manifest entry and record (title, pages, headings, path)
-    texts      documents' text, and the learned tables (abbreviations, names, their counts), in chunks
+    texts      documents' text, the learned names and the counts they come from, in chunks (the
+               abbreviations learned are in the meta row, as in the local manifest)
     passages   a row per passage: its vector (an approximate index), its keyword terms with Milvus' BM25
                function over them, and every field a citation or a filter needs
     sentences  a row per sentence: its vector, for picking the answer sentence

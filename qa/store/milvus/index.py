@@ -172,9 +172,8 @@ class MilvusIndex:
         self.passages = _Passages(self)
         self._counts: dict = {}  # group -> passages holding it, in this generation
         self.documents = _Documents(self)
-        tables = json.loads(engine.read_text(client, self.c["texts"], f"tables@{self.gen}") or "{}")
-        self.abbreviations: dict[str, str] = tables.get("abbreviations", {})
-        self.names = frozenset(tables.get("names", ()))
+        self.abbreviations: dict[str, str] = manifest.get("abbreviations", {})
+        self.names = frozenset(json.loads(engine.read_text(client, self.c["texts"], f"names@{self.gen}") or "[]"))
 
     @classmethod
     def open(

@@ -105,7 +105,7 @@ class MilvusWriter:
             return MilvusCurrent({}, {}, 0, False)
         missing = [c for c in self.c.values() if not self.client.has_collection(c)]
         if missing:  # a sync builds it anew (write drops the rest first); an add refuses (qa.indexing.build)
-            return MilvusCurrent({}, {}, meta["next_passage_id"], False, f"its collection {missing[0]} is missing")
+            return MilvusCurrent(meta, {}, meta["next_passage_id"], False, f"its collection {missing[0]} is missing")
         gen = meta["gen"]
         for kind in engine.KINDS[1:]:  # a killed change's rows: never committed, never seen
             self.client.delete(self.c[kind], filter=f"gen > {gen}")
@@ -147,8 +147,8 @@ class MilvusWriter:
         kept = {d: e for d, e in base.entries.items() if d not in removed} if reuse else {}
         if not kept and not any(p.passages for p in parts):
             raise QAError("no text to index: every document is empty")
-        meta = engine.read_meta(self.client, self.name)
-        if meta is not None and (base.damaged or meta.get("dim") != embedder.dim):
+        meta = base.manifest or None  # the committed meta row (and documents), as current() read it
+        if base.damaged or (meta is not None and meta.get("dim") != embedder.dim):
             log.warning(
                 "the index %r in %s is damaged or of another vector size: building it anew", self.name, self.uri
             )
@@ -162,7 +162,7 @@ class MilvusWriter:
         # it was) and the learned tables of the generation before.
         retired = [base.entries[d]["key"] for d in (removed if reuse else base.entries)]
         if meta:
-            retired += [f"learned@{old_gen}", f"tables@{old_gen}"]
+            retired += [f"learned@{old_gen}", f"names@{old_gen}"]
         if reuse and meta:
             learned = Learned.from_json(engine.read_text(self.client, self.c["texts"], f"learned@{old_gen}") or "{}")
             learned.remove(d.text for d in base.documents(sorted(removed)))
@@ -178,8 +178,9 @@ class MilvusWriter:
                 learned.add([part.document.text])
                 part.vectors = part.sentence_vectors = None  # written: let them go
         self.client.insert(self.c["texts"], text_rows(gen, f"learned@{gen}", learned.to_json()))
-        tables = {"abbreviations": learned.abbreviations(), "names": learned.names()}
-        self.client.insert(self.c["texts"], text_rows(gen, f"tables@{gen}", json.dumps(tables, ensure_ascii=False)))
+        # The names can be many: a texts row; the abbreviations go in the meta row, as in the local manifest.
+        names = json.dumps(learned.names(), ensure_ascii=False)
+        self.client.insert(self.c["texts"], text_rows(gen, f"names@{gen}", names))
         if retired:
             self.client.insert(
                 self.c["texts"], text_rows(gen, f"retired@{gen}", json.dumps(retired, ensure_ascii=False))
@@ -189,7 +190,7 @@ class MilvusWriter:
             "weights_sha256": embedder.weights_sha256, "dim": embedder.dim, "window": embedder.window,
             "settings": settings.index.to_dict(), "collections": collections, "gen": gen,
             "next_passage_id": next_id, "next_sentence_id": next_sentence, "retired": len(retired),
-            "abbreviations": tables["abbreviations"],
+            "abbreviations": learned.abbreviations(),
             "counts": {
                 "documents": len(entries), "passages": sum(e["passages"] for e in entries.values()),
                 "sentences": sum(e["sentences"] for e in entries.values()), "reused_documents": len(kept),
