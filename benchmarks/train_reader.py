@@ -13,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from qa.answering.reader import LAYERS, MAX_TOKENS
 from qa.training.pairs import RECIPE
 from qa.training.recipe import export_checkpoint, train
 
@@ -30,15 +31,27 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="share of each file's question count to take")
     parser.add_argument("--smoke", action="store_true", help="50 questions, a few steps, into build/smoke")
     parser.add_argument("--export", action="store_true", help="only ship WORK's last checkpoint to OUT")
+    parser.add_argument("--init", type=Path, help="shipped weights to start from (default: the base model)")
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="word pieces per candidate")
+    parser.add_argument("--layers", type=int, default=LAYERS, help="transformer layers of the base to keep")
+    parser.add_argument("--lr", type=float, default=6e-5, help="peak learning rate of the layers")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--held", type=int, default=3000, help="held-out pairs scored at each checkpoint")
+    parser.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     args = parser.parse_args()
     if args.export:
-        print(json.dumps(export_checkpoint(args.work, args.out), indent=2))
+        print(json.dumps(export_checkpoint(args.work, args.out, args.layers, args.max_tokens), indent=2))
         return
     recipe = {k: (None if v is None else max(1, int(v * args.scale))) for k, v in RECIPE.items()}
     if args.smoke:
         recipe = {"squad11-train.jsonl.gz": 50}
         args.out = args.work = ROOT / "build" / "smoke"
-    card = train(args.data, args.out, args.work, recipe=recipe, seed=args.seed)
+    card = train(
+        args.data, args.out, args.work, recipe=recipe, seed=args.seed, lr=args.lr, max_tokens=args.max_tokens,
+        layers=args.layers, epochs=args.epochs, held_limit=args.held, checkpoint_every=args.checkpoint_every,
+        threads=args.threads, init=args.init,
+    )  # fmt: skip
     print(json.dumps(card, indent=2))
 
 

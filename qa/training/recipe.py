@@ -93,6 +93,14 @@ def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int =
     model.train()
     scores = np.concatenate(scores) if scores else np.zeros(0)
     labels = np.array([e.label for e in held])
+    kinds = np.array([e.kind for e in held])
+    # Each kind of made negative against every positive: does the reader rank what answers above it?
+    by_kind = {
+        f"held_out_auc_{kind}": round(
+            auc(labels[(labels == 1) | (kinds == kind)], scores[(labels == 1) | (kinds == kind)]), 4
+        )
+        for kind in sorted(set(kinds[labels == 0]))
+    }
     by_question = defaultdict(list)
     for s, e in zip(scores, held, strict=True):
         by_question[e.question].append((s, e.label))
@@ -101,6 +109,7 @@ def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int =
         "held_out_auc": round(auc(labels, scores), 4),
         "held_out_accuracy_at_1": round(float(np.mean(answered)), 4) if answered else 0.0,
         "held_out_pairs": len(held),
+        **by_kind,
     }
 
 
@@ -128,10 +137,12 @@ def train(
     progress: bool = True,
     epochs: int = 1,
     log_every: int = 50,
+    init: Path | None = None,
 ) -> dict:
     """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
     weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
-    `work`/log.jsonl. Returns the final card."""
+    `work`/log.jsonl. `init`: shipped weights (reader.safetensors) to start from instead of the base
+    model, so a longer run builds on an earlier one. Returns the final card."""
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
@@ -147,6 +158,19 @@ def train(
     base, base_sha = resolve_model(BUNDLED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = build_model(base, layers)
+    if init is not None:
+        import shutil
+
+        from safetensors.torch import load_file
+
+        from qa.answering.reader import dequantize
+
+        # Kept beside the checkpoints: a restart from scratch starts from the same weights even after
+        # the shipped reader has been replaced.
+        start_from = work / "init.safetensors"
+        if not start_from.is_file():
+            shutil.copyfile(init, start_from)
+        model.load_state_dict(dequantize(load_file(str(start_from))), strict=False)
     for p in model.encoder.embeddings.parameters():
         p.requires_grad = False
     started = time.time()
@@ -180,7 +204,9 @@ def train(
     if step == 0:
         log({"event": "start", "pairs": len(train_set), "held_out_pairs": len(held), "steps": len(plan),
              "positives": int(sum(e.label for e in train_set)), "seed": seed, "max_tokens": max_tokens, "layers": layers,
-             "batch_size": batch_size, "lr": lr, "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
+             "batch_size": batch_size, "lr": lr, "init": str(init) if init else None, "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
+    if step == 0:  # where the curve starts: the base, or the weights of `init`
+        log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
     bar = tqdm(total=len(plan), initial=step, disable=not progress, desc="training the reader", unit="batch")
     run_start, recent = time.time(), []
     while step < len(plan):
