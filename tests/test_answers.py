@@ -157,6 +157,17 @@ def test_bad_questions_and_k_are_refused(seeds_index):
             None,
         ),  # names: not measured well
         ("How many ROCUs are there?", "There are many ROCUs.", None),  # no number in the sentence
+        # A number in bold is a number of what is asked: the firearms were not counted, the people were.
+        (
+            "How many firearms did the NWROCU seize?",
+            "We safeguarded almost 300 vulnerable children and adults and jailed criminals for firearms offences.",
+            None,
+        ),
+        (
+            "How many vulnerable children did they safeguard?",
+            "We safeguarded almost 300 vulnerable children and adults and jailed criminals for firearms offences.",
+            "almost 300",
+        ),
     ],
 )
 def test_answer_span(question, sentence, span):

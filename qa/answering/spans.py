@@ -81,7 +81,27 @@ _ASKS = [
 # not (under half), so those questions keep the whole sentence as their answer.
 _WORD = re.compile(r"[A-Za-z0-9]+")
 WINDOW = 4  # words either side of a candidate in which the question's words count
-_COUNTED = re.compile(r"^\s*how (?:many|much)\s+([A-Za-z]+)", re.I)
+_COUNTED = re.compile(r"^\s*how (?:many|much)\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
+# Where the counted thing's words end: "How many [vulnerable people] did ...", "[firearms] were ...".
+_COUNT_ENDS = {
+    "did", "do", "does", "were", "was", "are", "is", "have", "has", "had", "can", "could", "will", "would",
+    "in", "of", "per", "for", "from", "at", "on", "by", "with", "the", "a", "an", "this", "that", "there",
+}  # fmt: skip
+FOLLOWS = 3  # words after a number in which the counted thing must stand
+
+
+def counted_words(question: str) -> set[str]:
+    """Stems of what a "how many/much X" question counts ("vulnerable people" -> {vulner, peopl}); empty
+    when it counts nothing named ("how much did it cost")."""
+    counted = _COUNTED.match(question)
+    if not counted:
+        return set()
+    words = []
+    for word in counted.group(1).lower().split():
+        if word in _COUNT_ENDS:
+            break
+        words.append(word)
+    return set(stem_words(words))
 
 
 def answer_span(question: str, sentence: str, question_words: set[str]) -> tuple[int, int] | None:
@@ -97,9 +117,9 @@ def answer_span(question: str, sentence: str, question_words: set[str]) -> tuple
         return None
     words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
     stems = stem_words([sentence[a:b].lower() for a, b in words])
-    # "How many disruptions ..." counts disruptions: a number followed by that word is the answer.
-    counted = _COUNTED.match(question)
-    unit = stem_words([counted.group(1).lower()])[0] if counted else None
+    # "How many disruptions ..." counts disruptions: a number followed by that word is the answer, and
+    # one followed by other things ("almost 300 vulnerable children" for "how many firearms") is not.
+    units = counted_words(question) if pattern is _NUMBER else set()
     best, best_key = None, None
     for m in pattern.finditer(sentence):
         a, b = m.start(), m.end()
@@ -109,7 +129,9 @@ def answer_span(question: str, sentence: str, question_words: set[str]) -> tuple
         lo, hi = inside[0], inside[-1]
         near = {stems[i] for i in range(max(0, lo - WINDOW), min(len(words), hi + WINDOW + 1))
                 if not lo <= i <= hi and stems[i] in question_words}  # fmt: skip
-        follows = unit is not None and unit in stems[hi + 1 : hi + 3]
+        follows = bool(units & set(stems[hi + 1 : hi + 1 + FOLLOWS]))
+        if units and not follows:
+            continue
         key = (follows, len(near), -lo)  # the counted thing, then most question words nearby, then the earliest
         if best_key is None or key > best_key:
             best, best_key = (a, b), key
