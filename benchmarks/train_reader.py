@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--held", type=int, default=3000, help="held-out pairs scored at each checkpoint")
     parser.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (same code, seed and pairs)")
+    parser.add_argument("--base", help="the base model's folder, where the bundled package is not installed")
     args = parser.parse_args()
     if args.export:
         print(json.dumps(export_checkpoint(args.work, args.out, args.layers, args.max_tokens), indent=2))
@@ -50,7 +52,7 @@ def main() -> None:
     card = train(
         args.data, args.out, args.work, recipe=recipe, seed=args.seed, lr=args.lr, max_tokens=args.max_tokens,
         layers=args.layers, epochs=args.epochs, held_limit=args.held, checkpoint_every=args.checkpoint_every,
-        threads=args.threads, init=args.init,
+        threads=args.threads, init=args.init, device=args.device, base_model=args.base,
     )  # fmt: skip
     print(json.dumps(card, indent=2))
 

@@ -28,7 +28,7 @@ from qa.evaluation.metrics import contains_answer
 KIND_NAMES = [name for name, _ in KINDS] + ["other"]
 # Sentences per question the reader reads when rows are collected, and the logit of one it did not
 # read (a fold's shortlist of up to 12 almost never reaches past the shipped scorer's best 16).
-READ_AT_FIT = 16
+READ_AT_FIT = int(__import__("os").environ.get("QA_READ_AT_FIT", 16))
 UNREAD = -20.0
 
 # Share of answerable questions the threshold may decline on the data it is fitted on: 0.02 keeps the

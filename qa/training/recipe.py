@@ -68,6 +68,8 @@ SPAN_WEIGHT = 0.25
 def loss_of(model, encoded, labels, starts, ends, allowed):
     import torch.nn.functional as F
 
+    device = next(model.parameters()).device
+    encoded, labels, starts, ends, allowed = (x.to(device) for x in (encoded, labels, starts, ends, allowed))
     logit, start, end = model(**encoded)
     loss = F.binary_cross_entropy_with_logits(logit, labels)
     has = starts >= 0
@@ -89,7 +91,7 @@ def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int =
     with torch.inference_mode():
         for b in range(0, len(held), size):
             encoded, *_ = collate(tokenizer, held[b : b + size], max_tokens)
-            scores.append(model(**encoded)[0].float().numpy())
+            scores.append(model(**encoded.to(next(model.parameters()).device))[0].float().cpu().numpy())
     model.train()
     scores = np.concatenate(scores) if scores else np.zeros(0)
     labels = np.array([e.label for e in held])
@@ -138,11 +140,15 @@ def train(
     epochs: int = 1,
     log_every: int = 50,
     init: Path | None = None,
+    device: str = "cpu",
+    base_model: str | None = None,
 ) -> dict:
     """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
     weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
     `work`/log.jsonl. `init`: shipped weights (reader.safetensors) to start from instead of the base
-    model, so a longer run builds on an earlier one. Returns the final card."""
+    model, so a longer run builds on an earlier one. `device`: where to train ("cuda" on a GPU machine:
+    the same code, seed and pairs); `base_model`: the base's folder where the bundled package is not
+    installed (a GPU machine given a copy). Returns the final card."""
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
@@ -155,7 +161,7 @@ def train(
     torch.manual_seed(seed)
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    base, base_sha = resolve_model(BUNDLED_MODEL)
+    base, base_sha = resolve_model(base_model or BUNDLED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = build_model(base, layers)
     if init is not None:
@@ -173,6 +179,7 @@ def train(
         model.load_state_dict(dequantize(load_file(str(start_from))), strict=False)
     for p in model.encoder.embeddings.parameters():
         p.requires_grad = False
+    model.float().to(device)  # a base carried as float16 trains in float32
     started = time.time()
     train_set, held = build_examples(data, recipe, seed)
     held = held_questions(held, held_limit, seed)
@@ -189,12 +196,12 @@ def train(
     checkpoint, log_path = work / "checkpoint.pt", work / "log.jsonl"
     step, elapsed_before = 0, 0.0
     if checkpoint.is_file():
-        saved = torch.load(checkpoint, weights_only=False)
+        saved = torch.load(checkpoint, weights_only=False, map_location="cpu")
         model.load_state_dict(saved["model"], strict=False)
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
         step, elapsed_before = saved["step"], saved["elapsed"]
-        torch.set_rng_state(saved["rng"])
+        torch.set_rng_state(saved["rng"].cpu())
     model.train()
 
     def log(record: dict) -> None:
@@ -258,7 +265,7 @@ def write_reader(model, out: Path, card: dict) -> dict:
     """The shipped files: what training changed as int8 (qa.answering.reader.quantize), and the card."""
     from safetensors.torch import save_file
 
-    save_file(quantize(trainable_state(model)), str(out / "reader.safetensors"))
+    save_file(quantize(trainable_state(model.cpu())), str(out / "reader.safetensors"))
     (out / "reader.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
 
@@ -273,7 +280,7 @@ def export_checkpoint(work: Path, out: Path, layers: int = LAYERS, max_tokens: i
 
     base, base_sha = resolve_model(BUNDLED_MODEL)
     model = build_model(base, layers)
-    saved = torch.load(work / "checkpoint.pt", weights_only=False)
+    saved = torch.load(work / "checkpoint.pt", weights_only=False, map_location="cpu")
     model.load_state_dict(saved["model"], strict=False)
     name = f"minilm-{layers}l-reader-step{saved['step']}"
     card = {"name": name, "base": BUNDLED_MODEL, "base_sha256": base_sha, "max_tokens": max_tokens,
