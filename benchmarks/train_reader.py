@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--base", help="the base model's folder, where the bundled package is not installed")
     args = parser.parse_args()
     if args.export:
-        print(json.dumps(export_checkpoint(args.work, args.out, args.layers, args.max_tokens), indent=2))
+        print(json.dumps(export_checkpoint(args.work, args.out), indent=2))
         return
     recipe = {k: (None if v is None else max(1, int(v * args.scale))) for k, v in RECIPE.items()}
     if args.smoke:

@@ -56,12 +56,21 @@ class Table:
     kind: np.ndarray  # per question: index into qa.answering.verdict.KINDS (len(KINDS): other)
 
     def save(self, path) -> None:
-        np.savez_compressed(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
+        names = np.array(SENTENCE_FEATURES)
+        np.savez_compressed(path, feature_names=names, **{k: getattr(self, k) for k in self.__dataclass_fields__})
 
     @classmethod
     def load(cls, path) -> Table:
+        """The rows saved at `path`, their feature columns those of SENTENCE_FEATURES now: rows saved
+        before a signal was deleted refit without it, no model call needed."""
         with np.load(path) as data:
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+            fields = {k: data[k] for k in cls.__dataclass_fields__}
+            saved = [str(n) for n in data["feature_names"]] if "feature_names" in data else list(SENTENCE_FEATURES)
+        missing = [n for n in SENTENCE_FEATURES if n not in saved]
+        if missing:
+            raise ValueError(f"{path} has no column for {', '.join(missing)}: collect the rows again")
+        fields["features"] = fields["features"][:, [saved.index(n) for n in SENTENCE_FEATURES]]
+        return cls(**fields)
 
 
 def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0, reader=None) -> Table:

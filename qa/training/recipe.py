@@ -270,19 +270,36 @@ def write_reader(model, out: Path, card: dict) -> dict:
     return card
 
 
-def export_checkpoint(work: Path, out: Path, layers: int = LAYERS, max_tokens: int = MAX_TOKENS) -> dict:
-    """The weights of the last checkpoint in `work`, shipped as training would at its end (to try a
-    reader before training finishes)."""
+def export_checkpoint(work: Path, out: Path) -> dict:
+    """The weights of the last checkpoint in `work`, shipped as training would at its end (to ship a
+    reader while a long run goes on); the card takes the run's settings and that checkpoint's figures
+    from the log."""
     import torch
 
     from qa.embedding import resolve_model
     from qa.settings import BUNDLED_MODEL
 
+    log = [json.loads(line) for line in (work / "log.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    start = next(r for r in reversed(log) if r["event"] == "start")
+    saved = torch.load(work / "checkpoint.pt", weights_only=False, map_location="cpu")
+    figures = next(r for r in reversed(log) if r["event"] == "checkpoint" and r["step"] == saved["step"])
+    layers, max_tokens = start["layers"], start["max_tokens"]
     base, base_sha = resolve_model(BUNDLED_MODEL)
     model = build_model(base, layers)
-    saved = torch.load(work / "checkpoint.pt", weights_only=False, map_location="cpu")
     model.load_state_dict(saved["model"], strict=False)
-    name = f"minilm-{layers}l-reader-step{saved['step']}"
-    card = {"name": name, "base": BUNDLED_MODEL, "base_sha256": base_sha, "max_tokens": max_tokens,
-            "layers": layers, "steps": saved["step"], "partial": True}  # fmt: skip
+    card = {
+        "name": f"minilm-{layers}l-reader-s{start['seed']}-step{saved['step']}",
+        "base": BUNDLED_MODEL,
+        "base_sha256": base_sha,
+        "max_tokens": max_tokens,
+        "layers": layers,
+        "seed": start["seed"],
+        "init": start.get("init"),
+        "pairs": start["pairs"],
+        "steps": saved["step"],
+        "of_steps": start["steps"],
+        "train_seconds": round(saved["elapsed"]),
+        "recipe": start["recipe"],
+        **{k: v for k, v in figures.items() if k.startswith("held_out")},
+    }
     return write_reader(model, out, card)
