@@ -36,6 +36,9 @@ WILTSHIRE = "003_666e703430145ad0.txt"
         ("How many disruptions does the unit carry out each year?", ""),
         ("Is every arrest reported to the board?", ""),
         ("What did each force contribute?", ""),  # no two titles say "force"
+        # Two things related inside one answer, not every document's say.
+        ("What did the 2015 report say was uneven between the units?", ""),
+        ("Do both the forces fund the ACC post?", ""),
     ],
 )
 def test_only_questions_that_name_what_they_compare_ask_across_documents(question, across, seeds_index):

@@ -36,8 +36,9 @@ READ_BUDGET = 40
 # What any document may be called in a question that compares documents.
 _DOCUMENT_WORDS = frozenset(stem_words("document report response file source letter statement paper article".split()))
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast)\b", re.I)
-# "each / every / all (of) the / both (the) / across the / between the" and the word after it.
-_EACH = re.compile(r"\b(?:each|every|all(?: of)? the|both(?: the)?|across the|between the) ([A-Za-z]+)", re.I)
+# "each / every / all (of) the / across the" and the word after it. Not "between the" nor "both the":
+# they relate two things inside one answer ("uneven between the units", "both the forces").
+_EACH = re.compile(r"\b(?:each|every|all(?: of)? the|across the) ([A-Za-z]+)", re.I)
 # A word names what the documents are when the titles of at least this many use it.
 _TITLES = 2
 
