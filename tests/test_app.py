@@ -168,7 +168,10 @@ def test_uploads_are_indexed_searched_with_the_seeds_and_kept_in_their_folder(ap
     bad.write_bytes(b"\x89PNG\r\n")
     tool = incoming / "setup_tool.pdf"
     tool.write_bytes(b"MZ\x90\x00 a program renamed .pdf" + bytes(3000))
-    status, choices = app.add_documents([str(good), str(bad), str(tool)])
+    empty = incoming / "empty.txt"
+    empty.write_text("")
+    status, choices = app.add_documents([str(good), str(bad), str(tool), str(empty)])
+    assert "empty&#46;txt is empty, so it was not added" in status
     assert status.startswith("Added otters&#46;txt")
     assert "image&#46;png is not a kind of file this app reads &#40;&#46;png&#41;" in status
     assert "setup&#95;tool&#46;pdf is not a PDF file" in status and "damaged" not in status

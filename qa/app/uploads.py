@@ -90,7 +90,9 @@ def refusal(name: str, why: str) -> str:
     """A refused file, in plain words: "setup_tool.pdf is not a PDF file (...)"; "big.pdf was not added:
     7.2 MB is over the 5 MB limit"."""
     why = why.removesuffix("; skipped")
-    if why.startswith(("not ", "empty")):
+    if why == "empty file":
+        return f"⚠️ {text(name)} is empty, so it was not added."
+    if why.startswith("not "):
         return f"⚠️ {text(name)} is {text(why)}, so it was not added."
     return f"⚠️ {text(name)} was not added: {text(why)}."
 
