@@ -232,3 +232,31 @@ def test_a_folder_of_every_format_is_indexed_and_answers_cite_page_and_section(f
     # The answer is cited in its own section; the passage (the whole short page) starts under the <h1> title.
     assert best["answer"]["section"] == "Plans for 2026" and best["section"] is None
     assert best["page"] is None and best["answer"]["page"] is None
+
+
+# A page as Sphinx writes one (Python's documentation): permalink marks after headings and API names,
+# an API entry as a definition list, a code block, and dates only in example output.
+SPHINX_PAGE = """<!doctype html><html><head><title>Logging Cookbook &#8212; Python 3.11 documentation</title>
+<meta name="generator" content="Docutils 0.19"></head><body><div class="body" role="main">
+<section id="logging-cookbook"><h1>Logging Cookbook<a class="headerlink" href="#logging-cookbook">¶</a></h1>
+<p>This page contains recipes for logging, which you can adapt to your own applications and services.</p>
+<section id="formatting"><h2>Formatting times<a class="headerlink" href="#formatting">¶</a></h2>
+<p>A handler formats each record with the time it was made, as in the output below.</p>
+<div class="highlight"><pre>2005-03-23 23:47:11,663 - spam_application - INFO - creating an instance
+2005-03-23 23:47:11,665 - spam_application - INFO - done</pre></div>
+<dl class="py method"><dt class="sig">assertTrue(expr, msg=None)<a class="headerlink" href="#assertTrue">¶</a></dt>
+<dd><p>Test that expr is true, and report msg when it is not.</p></dd></dl>
+<p>Each record keeps the name of the logger that made it, so output from many modules stays apart.</p>
+</section></section></div></body></html>"""
+
+
+def test_technical_pages_keep_their_headings_and_lose_their_permalink_marks_and_example_dates(tmp_path):
+    (tmp_path / "cookbook.html").write_text(SPHINX_PAGE, encoding="utf-8")
+    doc = read_document(tmp_path / "cookbook.html", tmp_path)
+    assert doc.title == "Logging Cookbook" and "¶" not in doc.text
+    # Sections come from h1-h6 only: the API name is an item under its section, never a heading.
+    assert [h[2] for h in doc.headings] == ["Logging Cookbook", "Formatting times"]
+    assert "• assertTrue(expr, msg=None)" in doc.text and "• Test that expr is true" in doc.text
+    # The code block is a paragraph of its own, not part of the sentence before it.
+    assert "as in the output below.\n\n2005-03-23 23:47:11,663" in doc.text
+    assert doc.date == ""  # the page declares no date: 2005-03-23 is sample output

@@ -3,36 +3,137 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from qa.errors import QAError
 from qa.readers.layout import Extract, TextBuilder
-from qa.readers.markdown import build_markdown
 from qa.readers.plain import decode
 
 # trafilatura logs every page it finds too short or unusual; a reader cannot act on those lines.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
+# The marks documentation generators put after a heading to link to it (Sphinx's "¶", "#", a link sign).
+_PERMALINK = re.compile(r"\s*[¶#§🔗]+\s*$")
+# Where a page declares its date: these <meta> names and properties, nothing guessed from its text.
+_DATE_META = (
+    "date", "dc.date", "dc.date.issued", "dc.date.created", "dcterms.date", "dcterms.issued", "dcterms.created",
+    "dcterms.modified", "article:published_time", "article:modified_time", "og:updated_time", "pubdate",
+    "publish_date", "citation_publication_date", "citation_date", "last-modified",
+)  # fmt: skip
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def without_permalink(heading: str) -> str:
+    """A heading's text without the permalink mark a documentation generator appends to it."""
+    return _PERMALINK.sub("", heading).strip()
+
+
+def without_permalinks(tree) -> None:
+    """Drop the links to a heading or term that documentation generators write as a mark ("¶" after
+    every heading and API name in Sphinx pages), keeping the text around them."""
+    for link in list(tree.iter("a")):
+        if (link.get("href") or "").startswith("#") and _PERMALINK.fullmatch(link.text_content() or ""):
+            link.drop_tree()
+
+
+def declared_date(tree) -> str:
+    """The date the page's <meta> tags declare, ISO (YYYY-MM-DD); "" when it declares none: a date
+    quoted in its text (a sample log line, an example) is never the page's."""
+    for meta in tree.iter("meta"):
+        key = (meta.get("name") or meta.get("property") or meta.get("http-equiv") or "").strip().lower()
+        if key in _DATE_META:
+            found = _ISO_DATE.search(meta.get("content") or "")
+            if found:
+                return found.group()
+    return ""
+
+
+def _text(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _blocks(element, builder: TextBuilder, in_list: bool = False) -> str | None:
+    """Add what `element` (trafilatura's XML) holds to `builder`, in order; its first heading."""
+    first = None
+    for child in element:
+        tag = child.tag
+        if tag == "head":
+            level = int(child.get("rend", "h2")[1:] or 2) if child.get("rend", "").startswith("h") else 2
+            heading = without_permalink(_text(child))
+            builder.heading(heading, level)
+            first = first or heading
+        elif tag == "list":
+            _list(child, builder)
+        elif tag == "table":
+            _table(child, builder)
+        elif tag == "code" or tag == "p" or tag == "quote" and not len(child):
+            text = _text(child)
+            builder.item(text) if in_list else builder.paragraph(text)
+        else:  # a quote or division holding blocks of its own
+            first = first or _blocks(child, builder, in_list)
+    return first
+
+
+def _is_block(element) -> bool:
+    """A paragraph, list, table or quote, or a code block (it spans lines; inline code does not)."""
+    return (
+        element.tag in ("p", "list", "table", "quote") or element.tag == "code" and "\n" in "".join(element.itertext())
+    )
+
+
+def _list(element, builder: TextBuilder) -> None:
+    """Items as bullets; an item holding paragraphs or lists of its own (a definition's body) adds them."""
+    for item in element:
+        if any(_is_block(c) for c in item):
+            lead = " ".join((item.text or "").split())
+            if lead:
+                builder.item(lead)
+            _blocks(item, builder, in_list=True)
+        else:
+            builder.item(_text(item))
+
+
+def _table(element, builder: TextBuilder) -> None:
+    header: list[str] = []
+    rows: list[list[str]] = []
+    for row in element.iter("row"):
+        cells = [_text(cell) for cell in row.iter("cell")]
+        if not header and not rows and all(cell.get("role") == "head" for cell in row.iter("cell")):
+            header = cells
+        else:
+            rows.append(cells)
+    builder.rows(header, rows)
+
 
 def read_html(data: bytes, name: str, progress: bool = False) -> Extract:
-    """An .html or .htm page: trafilatura finds the main text and writes it as Markdown (headings as `#`),
-    which the Markdown reader turns into sections; the title is the page's own (<title> or <h1>)."""
+    """An .html or .htm page: trafilatura finds the main text and gives it as XML with its structure:
+    headings (h1-h6 only: never a paragraph taken for one), paragraphs, list items, tables with their
+    column names, code blocks each a paragraph of its own. The title is the page's own (<title> or its
+    first heading), the date only the one its <meta> tags declare; permalink marks ("¶") are dropped."""
     import trafilatura
+    from lxml import etree, html
 
     page, encoding = decode(data, name)
-    markdown = trafilatura.extract(
-        page,
-        output_format="markdown",
+    try:
+        tree = html.fromstring(page)
+    except (etree.ParserError, ValueError):
+        raise QAError(f"{name}: no main text found in the page; skipped") from None
+    without_permalinks(tree)
+    xml = trafilatura.extract(
+        tree,
+        output_format="xml",
         include_tables=True,
         include_comments=False,
         include_links=False,
         include_images=False,
+        include_formatting=True,
         favor_recall=True,  # a short page's only paragraph is its main text, not boilerplate
     )
-    if not markdown:
+    main = etree.fromstring(xml.encode("utf-8")).find("main") if xml else None
+    if main is None or not _text(main):
         raise QAError(f"{name}: no main text found in the page; skipped")
     builder = TextBuilder()
-    first_heading = build_markdown(markdown, builder)
-    # Only the date the page declares (its metadata): not one guessed from dates its text mentions.
-    metadata = trafilatura.extract_metadata(page, extensive=False)
+    first_heading = _blocks(main, builder)
+    metadata = trafilatura.extract_metadata(tree, extensive=False)
     title = (metadata.title if metadata else None) or first_heading
-    return builder.build(title=title, encoding=encoding, date=(metadata.date or "") if metadata else "")
+    return builder.build(title=without_permalink(title) if title else None, encoding=encoding, date=declared_date(tree))
