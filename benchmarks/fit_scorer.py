@@ -1,6 +1,6 @@
 """Fit the answer-sentence and "not in the documents" scorers (qa/answering/scorer.json), with cross-validation.
 
-    .venv/bin/python benchmarks/fit_scorer.py [--mode hybrid] [--out qa/answering/scorer.json] [--candidates 4 6 12]
+    .venv/bin/python benchmarks/fit_scorer.py [--mode hybrid] [--out qa/answering/scorer.json] [--candidates 4 6 12] [--each 0 1]
     .venv/bin/python benchmarks/fit_scorer.py --rows benchmarks/scorer-features.npz   # refit, no model calls
 
 Asks every question of the public sets (squad-dev and the seeds' two question files) in the default
@@ -52,9 +52,12 @@ def main() -> int:
     parser.add_argument(
         "--candidates", type=int, nargs="*", help="also print the reader's figures for these shortlists"
     )
+    parser.add_argument(
+        "--each", type=int, nargs="*", default=[0], help="with --candidates: each passage's best this many first"
+    )
     args = parser.parse_args()
     from qa.answering.reader import load_reader
-    from qa.training.fit_reader import CANDIDATES, cross_validate_reader, fit_reader
+    from qa.training.fit_reader import CANDIDATES, EACH, cross_validate_reader, fit_reader
 
     reader = load_reader()
     settings = Settings()
@@ -79,9 +82,11 @@ def main() -> int:
     everything = np.arange(len(table.answerable))
     sentence, answerable, threshold = fit(table, everything)
     for n in args.candidates or ():
-        print(f"reader, {n} candidates:", json.dumps(cross_validate_reader(table, names, n)[0]), flush=True)
-    reader_figures, curves = cross_validate_reader(table, names, CANDIDATES)
-    verdict = fit_reader(table, everything, CANDIDATES)[0]
+        for each in args.each:
+            figures = cross_validate_reader(table, names, n, each)[0]
+            print(f"reader, {n} candidates, {each} of each passage first:", json.dumps(figures), flush=True)
+    reader_figures, curves = cross_validate_reader(table, names, CANDIDATES, EACH)
+    verdict = fit_reader(table, everything, CANDIDATES, EACH)[0]
     out = {
         "about": "fitted by benchmarks/fit_scorer.py; figures are cross-validated (5 folds by question, seed 0)",
         "mode": args.mode,

@@ -195,6 +195,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     abstained: bool = False  # the documents do not seem to answer: the hits are only the closest passages
     confidence: float = 0.0  # probability, from the fitted scorer, that the documents answer the question
+    high: float = 0.8  # the confidence from which the answer is called high (qa.answering.verdict)
     reader: str = ""  # the reader model that read the candidates (qa.answering.reader); "" when none did
 
     @property
@@ -202,7 +203,7 @@ class Answer:
         """The confidence as a reader takes it: high, medium, or not found."""
         if self.abstained:
             return "not found"
-        return "high" if self.confidence >= 0.8 else "medium"
+        return "high" if self.confidence >= self.high else "medium"
 
     @property
     def best(self) -> Hit | None:

@@ -101,14 +101,15 @@ def test_the_readers_decisions_reproduce_their_cross_validated_figures():
 
     stored = json.loads(WEIGHTS.read_text(encoding="utf-8"))["reader"]
     table = Table.load(ROWS)
-    figures, curves = cross_validate_reader(table, list(stored["figures"]), stored["candidates"])
+    figures, curves = cross_validate_reader(table, list(stored["figures"]), stored["candidates"], stored["each"])
     for name, expected in stored["figures"].items():
         for metric, value in expected.items():
             assert figures[name][metric] == pytest.approx(value, abs=1e-4), (name, metric)
     assert curves == stored["curve"]
-    verdict = fit_reader(table, np.arange(len(table.answerable)), stored["candidates"])[0]
+    verdict = fit_reader(table, np.arange(len(table.answerable)), stored["candidates"], stored["each"])[0]
     shipped = load_reader_scorers()
     assert np.allclose(verdict.combiner.coef, shipped.combiner.coef, atol=1e-4)
     assert np.allclose(verdict.answerable.coef, shipped.answerable.coef, atol=1e-4)
     assert verdict.threshold == pytest.approx(shipped.threshold, abs=1e-5)
-    assert verdict.span_kinds == shipped.span_kinds
+    assert verdict.span_kinds == shipped.span_kinds and verdict.each == shipped.each
+    assert verdict.high == pytest.approx(shipped.high, abs=1e-5)

@@ -112,7 +112,6 @@ def candidates(
         index, search_text, max(k, POOL), mode=mode, doc_ids=doc_ids, settings=settings, query=search_query, focus=focus
     )
     words = content_words(expanded)
-    top = max((h.score for h in hits), default=0.0)
     asked = asked_type(question)
     asked_words = {w.lower() for w in cased_words(question)}
     # "Who is the PCC for Dorset?" already holds the words of "Police and Crime Commissioner".
@@ -139,7 +138,6 @@ def candidates(
             row = {
                 "sentence_cosine": float(sim),
                 "passage_cosine": hit.similarity,
-                "passage_score": hit.score / top if top > 0 else 0.0,
                 "inverse_rank": 1.0 / (i + 1),
                 "passage_focus": float(coverage[i]),
                 "sentence_focus": focus.sentence_coverage(reading.terms),
@@ -208,16 +206,18 @@ def decide(
     best = pool_rows[best]
     confidence = float(scorers.answerable.probability(features)[0])
     threshold, reader_name, span_kinds, reader_spans, scores = scorers.threshold, "", (), {}, {}
+    high = Answer.high
     reader, verdict = (load_reader(), load_reader_scorers()) if settings.reader != "none" else (None, None)
     if reader is not None and verdict is not None:
-        rows = shortlist(probabilities, np.array(pool_rows), verdict.candidates)
+        passages = np.array([i for i, _, _ in found.sentences], dtype=np.int64)
+        rows = shortlist(probabilities, np.array(pool_rows), verdict.candidates, passages, verdict.each)
         reading = reader.read(found.question, read_items(hits, found.sentences, rows))
         combined = verdict.combiner.probability(read_rows(reading.logits, reading.span_scores, probabilities[rows]))
         best = int(rows[int(np.argmax(combined))])
         best_row[found.sentences[best][0]] = best
         row = question_row(reading.logits, reading.span_scores, combined, confidence, found.signals)
         confidence = float(verdict.answerable.probability(row)[0])
-        threshold, reader_name, span_kinds = verdict.threshold, reader.name, verdict.span_kinds
+        threshold, reader_name, span_kinds, high = verdict.threshold, reader.name, verdict.span_kinds, verdict.high
         reader_spans = {int(r): span for r, span in zip(rows, reading.spans, strict=True) if span[1] > span[0]}
         # A sentence the reader read is scored by its verdict, one probability that it answers as the
         # sentence scorer's is, so a card's match word says what the answer's confidence says.
@@ -247,7 +247,9 @@ def decide(
     picked.insert(0, picked.pop(found.sentences[best][0]))
     picked = [replace(h, rank=rank) for rank, h in enumerate(picked[:k], start=1)]
     abstained = settings.abstain and confidence < threshold
-    return Answer(question=found.question, hits=picked, abstained=abstained, confidence=confidence, reader=reader_name)
+    return Answer(
+        question=found.question, hits=picked, abstained=abstained, confidence=confidence, high=high, reader=reader_name
+    )
 
 
 def answer(

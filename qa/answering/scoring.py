@@ -22,7 +22,6 @@ WEIGHTS = Path(__file__).with_name("scorer.json")
 SENTENCE_FEATURES = (
     "sentence_cosine",  # the sentence's cosine to the question
     "passage_cosine",  # its passage's cosine to the question
-    "passage_score",  # its passage's retrieval score over the best passage's
     "inverse_rank",  # 1 / its passage's rank
     "passage_focus",  # share of the question's weighted terms the passage (with its title, section) holds
     "sentence_focus",  # the same share for the sentence alone

@@ -51,6 +51,8 @@ KINDS = (
 )
 _KINDS = [(name, re.compile(rf"^\W*(?:{pattern})\b", re.I)) for name, pattern in KINDS]
 SPAN_PRECISION = 0.80
+# An answer called "high" must be right at least this often (an unanswerable question answered is wrong).
+HIGH_PRECISION = 0.90
 # Kinds whose bold part qa.answering.spans' rules find (a date, a number near the question's words): they
 # measured at least as well as the reader's span (0.86-0.91 against 0.80-0.89 held out), and keep it.
 RULE_KINDS = ("when", "how many")
@@ -66,33 +68,61 @@ class ReaderScorers:
     """The fitted decisions over the reader's scores, as the product applies them."""
 
     candidates: int  # how many sentences the reader reads per question
+    each: int  # of which the best this many of each passage, whatever the scorer says
     combiner: Logistic  # READ_FEATURES -> probability that a read sentence answers
     answerable: Logistic  # READER_QUESTION_FEATURES -> probability that the documents answer
     threshold: float
     span_kinds: tuple[str, ...]  # question kinds whose bold part is the reader's span
+    # At or above this confidence an answer is called "high": fitted so that such answers were right at
+    # least HIGH_PRECISION of the time (the cross-validated share is in scorer.json's figures).
+    high: float = 0.8
 
     @classmethod
     def from_dict(cls, d: dict) -> ReaderScorers:
         combiner, answerable = Logistic.from_dict(d["combiner"]), Logistic.from_dict(d["answerable"])
         if combiner.names != READ_FEATURES or answerable.names != READER_QUESTION_FEATURES:
             raise RuntimeError("qa/answering/scorer.json's reader part was fitted on other features: refit it")
-        return cls(int(d["candidates"]), combiner, answerable, float(d["threshold"]), tuple(d["span_kinds"]))
+        return cls(
+            int(d["candidates"]),
+            int(d["each"]),
+            combiner,
+            answerable,
+            float(d["threshold"]),
+            tuple(d["span_kinds"]),
+            float(d["high"]),
+        )
 
     def to_dict(self) -> dict:
         return {
             "candidates": self.candidates,
+            "each": self.each,
             "combiner": self.combiner.to_dict(),
             "answerable": self.answerable.to_dict(),
             "threshold": round(self.threshold, 6),
             "span_kinds": list(self.span_kinds),
+            "high": round(self.high, 6),
         }
 
 
-def shortlist(probabilities: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """The `n` of `rows` the sentence scorer rates highest, best first."""
+def shortlist(
+    probabilities: np.ndarray, rows: np.ndarray, n: int, passages: np.ndarray | None = None, each: int = 0
+) -> np.ndarray:
+    """The `n` of `rows` the sentence scorer rates highest, best first; with `each`, the best `each` of
+    every passage (`passages`: each row's passage) come first, so that the reader weighs every passage
+    it is shown, not only the one the scorer favours."""
     rows = np.asarray(rows, dtype=np.int64)
-    order = np.argsort(-probabilities[rows], kind="stable")[:n]
-    return rows[order]
+    order = rows[np.argsort(-probabilities[rows], kind="stable")]
+    if each and passages is not None:
+        taken: dict[int, int] = {}
+        first = []
+        for row in order:
+            passage = int(passages[row])
+            if taken.get(passage, 0) < each:
+                taken[passage] = taken.get(passage, 0) + 1
+                first.append(row)
+        chosen = set(first[:n])
+        order = np.array(first[:n] + [r for r in order if r not in chosen], dtype=np.int64)
+    return order[:n]
 
 
 def read_items(hits: list[Hit], sentences: list[tuple[int, int, int]], rows: np.ndarray) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ from qa.evaluation.metrics import contains_answer
 KIND_NAMES = [name for name, _ in KINDS] + ["other"]
 # Sentences per question the reader reads when rows are collected, and the logit of one it did not
 # read (a fold's shortlist of up to 12 almost never reaches past the shipped scorer's best 16).
-READ_AT_FIT = int(__import__("os").environ.get("QA_READ_AT_FIT", 16))
+READ_AT_FIT = 16
 UNREAD = -20.0
 
 # Share of answerable questions the threshold may decline on the data it is fitted on: 0.02 keeps the
@@ -54,6 +54,7 @@ class Table:
     reader_span_score: np.ndarray  # per row: the reader's span score
     reader_span: np.ndarray  # per row: the reader's span in the sentence holds an answer
     kind: np.ndarray  # per question: index into qa.answering.verdict.KINDS (len(KINDS): other)
+    passage: np.ndarray  # per row: the rank of its passage among the question's hits (0: the first)
 
     def save(self, path) -> None:
         names = np.array(SENTENCE_FEATURES)
@@ -64,11 +65,17 @@ class Table:
         """The rows saved at `path`, their feature columns those of SENTENCE_FEATURES now: rows saved
         before a signal was deleted refit without it, no model call needed."""
         with np.load(path) as data:
-            fields = {k: data[k] for k in cls.__dataclass_fields__}
+            fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
             saved = [str(n) for n in data["feature_names"]] if "feature_names" in data else list(SENTENCE_FEATURES)
+        if len(saved) != fields["features"].shape[1]:
+            raise ValueError(
+                f"{path} has {fields['features'].shape[1]} feature columns and no names: collect the rows again"
+            )
         missing = [n for n in SENTENCE_FEATURES if n not in saved]
         if missing:
             raise ValueError(f"{path} has no column for {', '.join(missing)}: collect the rows again")
+        if "passage" not in fields:  # rows saved before passages were stored: their rank, from 1 / (rank + 1)
+            fields["passage"] = np.rint(1 / fields["features"][:, saved.index("inverse_rank")] - 1).astype(np.int64)
         fields["features"] = fields["features"][:, [saved.index(n) for n in SENTENCE_FEATURES]]
         return cls(**fields)
 
@@ -76,15 +83,20 @@ class Table:
 def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0, reader=None) -> Table:
     """Sentence rows for `questions` (qa.evaluation.evaluate.Question) asked of `index` in `mode`; `reader`
     (qa.answering.reader.Reader) reads the best READ_AT_FIT of them, so that shortlists up to that can be fitted."""
-    feats, right, in_passage, qid, answerable, signals, kinds = [], [], [], [], [], [], []
+    feats, right, in_passage, qid, answerable, signals, kinds, ranks = [], [], [], [], [], [], [], []
     logits, spans, span_scores = [], [], []
     for n, q in enumerate(questions):
         found = candidates(q.question, index, POOL, mode, settings=settings)
         pool = [row for row, (i, _, _) in enumerate(found.sentences) if i < POOL]
         read = {}
         if reader is not None and pool:
-            # The reader reads the shipped scorer's best READ_AT_FIT: any fold's shortlist is among them.
-            rows = shortlist(load_scorers().sentence.probability(found.features), np.array(pool), READ_AT_FIT)
+            # The reader reads the shipped scorer's best READ_AT_FIT, and the best two of each passage:
+            # any fold's shortlist is among them.
+            p = load_scorers().sentence.probability(found.features)
+            passages = np.array([i for i, _, _ in found.sentences], dtype=np.int64)
+            rows = np.unique(
+                np.r_[shortlist(p, np.array(pool), READ_AT_FIT), shortlist(p, np.array(pool), 2 * POOL, passages, 2)]
+            )
             reading = reader.read(q.question, read_items(found.hits, found.sentences, rows))
             read = {int(r): (reading.logits[j], reading.spans[j], reading.span_scores[j]) for j, r in enumerate(rows)}
         for row in pool:
@@ -95,6 +107,7 @@ def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int
             right.append(bool(q.answers) and contains_answer(sentence, q.answers))
             in_passage.append(bool(q.answers) and contains_answer(p.text, q.answers))
             qid.append(offset + n)
+            ranks.append(i)
             logit, (sa, sb), span_score = read.get(row, (UNREAD, (0, 0), NO_SPAN))
             logits.append(float(logit))
             span_scores.append(float(span_score))
@@ -114,6 +127,7 @@ def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int
         np.array(span_scores, dtype=np.float64),
         np.array(spans, dtype=bool),
         np.array(kinds, dtype=np.int64),
+        np.array(ranks, dtype=np.int64),
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from qa.answering.scoring import Logistic, question_features
 from qa.answering.verdict import (
+    HIGH_PRECISION,
     READ_FEATURES,
     READER_QUESTION_FEATURES,
     RULE_KINDS,
@@ -23,9 +24,11 @@ from qa.answering.verdict import (
 )
 from qa.training.fit import FOLDS, KIND_NAMES, SEED, Table, _logistic, _mean, fit
 
-# How many sentences the reader reads: chosen by the cross-validated answer@1 and the speed benchmark
-# (benchmarks/fit_scorer.py --candidates prints the figures for others).
+# How many sentences the reader reads, and how many of them are each passage's best whatever the
+# scorer says: chosen by the cross-validated answer@1 and the speed benchmark (benchmarks/fit_scorer.py
+# --candidates prints the figures for others).
 CANDIDATES = 8
+EACH = 0
 # Share of answerable questions the threshold may decline on the folds it is fitted on: the target is
 # false_abstain <= 0.10 held out, and a fitted quantile lands above itself on unseen questions.
 FALSE_ABSTAIN = 0.06
@@ -35,15 +38,17 @@ MIN_SPANS = 10  # a kind's bold part is judged on at least this many answers
 class Verdicts:
     """What one fold's models say of each question: its answer row, its confidence."""
 
-    def __init__(self, t: Table, sentence: Logistic, answerable: Logistic, n: int, combiner: Logistic | None = None):
-        self.t, self.combiner, self.n = t, combiner, n
+    def __init__(
+        self, t: Table, sentence: Logistic, answerable: Logistic, n: int, each: int, combiner: Logistic | None = None
+    ):
+        self.t, self.combiner, self.n, self.each = t, combiner, n, each
         self.p = sentence.probability(t.features) if len(t.features) else np.zeros(0)
         self.answerable = answerable
         self.rows = {int(q): np.flatnonzero(t.question == q) for q in np.unique(t.question)}
 
     def shortlist(self, q: int) -> np.ndarray:
         rows = self.rows.get(int(q), np.zeros(0, np.int64))
-        return shortlist(self.p, rows, self.n) if len(rows) else rows
+        return shortlist(self.p, rows, self.n, self.t.passage, self.each) if len(rows) else rows
 
     def old_confidence(self, q: int) -> float:
         rows = self.rows.get(int(q), np.zeros(0, np.int64))
@@ -66,10 +71,12 @@ class Verdicts:
         return best, features
 
 
-def fit_reader(t: Table, train: np.ndarray, n: int = CANDIDATES) -> tuple[ReaderScorers, Logistic, Logistic]:
+def fit_reader(
+    t: Table, train: np.ndarray, n: int = CANDIDATES, each: int = EACH
+) -> tuple[ReaderScorers, Logistic, Logistic]:
     """The reader's decisions, and the scorers they were fitted over, from the questions in `train`."""
     sentence, answerable, _ = fit(t, train)
-    v = Verdicts(t, sentence, answerable, n)
+    v = Verdicts(t, sentence, answerable, n, each)
     with_answers = np.unique(t.dataset[t.answerable])
     rows = [v.shortlist(q) for q in train if t.dataset[q] in with_answers]
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
@@ -91,13 +98,32 @@ def fit_reader(t: Table, train: np.ndarray, n: int = CANDIDATES) -> tuple[Reader
         ]
         if len(right) >= MIN_SPANS and np.mean(right) >= SPAN_PRECISION:
             kinds.append(name)
-    return ReaderScorers(n, v.combiner, model, threshold, tuple(kinds)), sentence, answerable
+    right = np.array([bool(r) and bool(t.right[r[0]]) for r in verdicts])
+    high = high_threshold(confidence, right, t.dataset[train])
+    return ReaderScorers(n, each, v.combiner, model, threshold, tuple(kinds), high), sentence, answerable
+
+
+def high_threshold(confidence: np.ndarray, right: np.ndarray, groups: np.ndarray, least: int = 10) -> float:
+    """The lowest confidence from which answers were right at least HIGH_PRECISION of the time in every
+    dataset (an unanswerable question's answer is wrong), at that threshold and every one above it;
+    a dataset counts once at least `least` of its answers stand above. 1.0 when none qualifies."""
+    order = np.argsort(-confidence, kind="stable")
+    counts: dict[int, list[int]] = {}
+    high = 1.0
+    for i in order:
+        n_right = counts.setdefault(int(groups[i]), [0, 0])
+        n_right[0] += 1
+        n_right[1] += bool(right[i])
+        if any(n >= least and r < HIGH_PRECISION * n for n, r in counts.values()):
+            break
+        high = float(confidence[i])
+    return high
 
 
 def judge(t: Table, test: np.ndarray, models) -> list[dict]:
     """Each question of `test` as the product answers it with `models` (from fit_reader)."""
     scorers, sentence, answerable = models
-    v = Verdicts(t, sentence, answerable, scorers.candidates, scorers.combiner)
+    v = Verdicts(t, sentence, answerable, scorers.candidates, scorers.each, scorers.combiner)
     out = []
     for q in test:
         verdict = v.question(q)
@@ -111,6 +137,7 @@ def judge(t: Table, test: np.ndarray, models) -> list[dict]:
                 "passage": best is not None and bool(t.in_answer_passage[best]),
                 "confidence": confidence,
                 "declined": confidence < scorers.threshold,
+                "high": confidence >= scorers.high and confidence >= scorers.threshold,
                 "span_shown": span,
                 "span_right": span and bool(t.reader_span[best]),
             }
@@ -132,10 +159,15 @@ def figures_of(judged: list[dict]) -> dict:
             out["reader_span_precision"] = _mean(j["span_right"] for j in shown)
     if no:
         out["abstain"] = _mean(j["declined"] for j in no)
+    # "high" as a person reads it: how often such an answer is right, unanswerable questions included.
+    said_high = [j for j in judged if j["high"]]
+    out["high_share"] = _mean(j["high"] for j in judged)
+    if said_high:
+        out["high_precision"] = _mean(j["answerable"] and j["right"] for j in said_high)
     return out
 
 
-def cross_validate_reader(t: Table, names: list[str], n: int = CANDIDATES) -> tuple[dict, dict]:
+def cross_validate_reader(t: Table, names: list[str], n: int = CANDIDATES, each: int = EACH) -> tuple[dict, dict]:
     """Figures per dataset, each question judged by the fold that did not see it; and the trade-off
     curve (abstain against false_abstain) of the held-out confidences, per dataset, over thresholds."""
     rng = np.random.default_rng(SEED)
@@ -143,7 +175,7 @@ def cross_validate_reader(t: Table, names: list[str], n: int = CANDIDATES) -> tu
     held: dict[int, dict] = {}
     for f in range(FOLDS):
         test, train = np.flatnonzero(fold == f), np.flatnonzero(fold != f)
-        for q, j in zip(test, judge(t, test, fit_reader(t, train, n)), strict=True):
+        for q, j in zip(test, judge(t, test, fit_reader(t, train, n, each)), strict=True):
             held[int(q)] = j
     figures, curves = {}, {}
     for d, name in enumerate(names):
