@@ -43,13 +43,15 @@ def test_a_reply_leads_with_the_answer_then_its_sources_a_card_a_document(app):
     markers = "".join(f'<a class="cite" href="#cite-0-{n}">[{n}]</a>' for n in answer.citations)
     assert answer.citations[0] == 1 and reply.split("\n")[0].endswith(f"<sup>{markers}</sup>")
     # One card a document, titled once in sentence case, its file name a detail, each passage under it
-    # with its place, match word, and the answer sentence (not the passage's first words) as preview.
+    # with its place and the answer sentence (not the passage's first words) as preview; no score of its
+    # own: the reply's confidence is the one signal.
     cards = reply.split('<div class="card">')[1:]
     documents = {h.passage.doc_id for h in answer.hits}
     assert len(cards) == len(documents) and all(c.count('<span class="file">') == 1 for c in cards)
     assert sum(c.count('class="card-passage"') for c in cards) == len(answer.hits) == 5
     for hit in answer.hits:
-        assert f'href="#cite-0-{hit.rank}">[{hit.rank}] {text(hit.location)}</a> · {hit.match_words} match (' in reply
+        assert f'href="#cite-0-{hit.rank}">[{hit.rank}] {text(hit.location)}</a><br>' in reply
+    assert " match (" not in reply and reply.count("Confidence: ") == 1
     first = cards[0].split('class="card-passage"')[1]
     assert "<mark>" in first and text(answer.best.answer_text[:40]) in first.split("<mark>")[1]
     assert answer.to_dict()["answer"]["citations"] == answer.citations

@@ -20,6 +20,7 @@ from qa.answering.answers import check_k, check_question
 from qa.answering.compare import asks_across, by_document
 from qa.answering.conversation import Turn, ask
 from qa.answering.search import MODES
+from qa.answering.verdict import load_reader_scorers
 from qa.app.document_view import EMPTY, document_html
 from qa.app.intake import Intake, Job
 from qa.app.panel import Panel
@@ -69,7 +70,11 @@ class QAApp(Panel):
         said = [r for r in results if r.answers]
         hits = [replace(r.hit, rank=rank) for rank, r in enumerate(said, start=1)]
         confidence = max((r.confidence for r in said), default=0.0)
-        return Answer(question=question.strip(), hits=hits, abstained=not hits, confidence=confidence), results
+        # "high" means what it means for a single answer: the reader's calibrated threshold.
+        verdict = load_reader_scorers() if self.settings.reader != "none" else None
+        high = verdict.high if verdict else Answer.high
+        answer = Answer(question=question.strip(), hits=hits, abstained=not hits, confidence=confidence, high=high)
+        return answer, results
 
     def _scope(self, only: list[str] | None) -> list[str]:
         titles = [self.title(d) for d in (only or []) if d in self.index.documents]

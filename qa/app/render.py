@@ -143,7 +143,7 @@ def cite(reply: int, number: int, label: str, css: str = "cite") -> str:
 
 def _cards(answer: Answer, reply: int, title_of: Callable[[Hit], str]) -> list[str]:
     """One card a document, its passages under it in citation order: readable title, file name as a
-    detail, each passage's place (as the document view shows it), match word and preview."""
+    detail, each passage's place (as the document view shows it) and preview."""
     groups: dict[str, list[Hit]] = {}
     for hit in answer.hits:
         groups.setdefault(hit.passage.doc_id, []).append(hit)
@@ -156,8 +156,10 @@ def _cards(answer: Answer, reply: int, title_of: Callable[[Hit], str]) -> list[s
         )
         for h in hits:
             lines.append(
-                f'<div class="card-passage">{cite(reply, h.rank, f"[{h.rank}] {text(h.location)}", "cite place")} · '
-                f"{h.match_words} match ({h.answer_score:.2f})<br>{preview_html(h)}"
+                # No score of its own: the reply's one confidence is the signal to act on (two scales on
+                # one screen disagreed, and a decline sat above a "strong match").
+                f'<div class="card-passage">{cite(reply, h.rank, f"[{h.rank}] {text(h.location)}", "cite place")}'
+                f"<br>{preview_html(h)}"
                 f'<details><summary>Whole passage</summary><div class="passage">{passage_html(h)}</div></details></div>'
             )
         lines.append("</div>")
@@ -232,7 +234,7 @@ def by_document_markdown(
     for n, r in enumerate(answering, start=1):
         hit = r.hit
         others = "".join(f" · also {text(short_title(title_of(d, t)))}" for d, t in r.also_in)
-        words = "high" if r.confidence >= 0.8 else "medium"
+        words = "high" if r.confidence >= answer.high else "medium"
         lines += [
             f'<div class="card"><div class="card-head">[{cite(reply, n, str(n))}] '
             f"<strong>{text(title_of(r.doc_id, r.title))}</strong>{f' · {text(r.date)}' if r.date else ''} "
