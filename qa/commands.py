@@ -15,7 +15,7 @@ from qa.terminal import format_hit, print_by_document, print_documents, print_re
 DEFAULT_DOCS = "seeds/docs"
 DEFAULT_INDEX = "seeds"
 # The seeds' two question sets: worded like the documents, and worded as people ask.
-DEFAULT_QUESTIONS = "seeds/questions.jsonl,seeds/natural.jsonl"
+DEFAULT_QUESTIONS = "seeds/questions.jsonl,seeds/natural.jsonl,seeds/paraphrased.jsonl"
 
 
 def default_index_name(docs: Path) -> str:

@@ -99,10 +99,13 @@ def test_qa_eval_on_the_seeds_writes_json_report_and_plot(tmp_path, monkeypatch,
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "hybrid" in printed and "hit@1" in printed and "worst 2" in printed
-    # Both of the seeds' question sets by default: worded like the documents, and as people ask.
-    seeds, natural = json.loads((out / "r.json").read_text())["evaluations"]
+    # The seeds' three question sets by default: worded like the documents, as people ask, and in
+    # people's own words with no three words of the answer (a third of them near-topic, unanswered).
+    seeds, natural, paraphrased = json.loads((out / "r.json").read_text())["evaluations"]
     assert natural["dataset"].endswith("natural.jsonl") and natural["answerable"] >= 40
     assert natural["questions"] - natural["answerable"] >= 12
+    assert paraphrased["dataset"].endswith("paraphrased.jsonl") and paraphrased["questions"] >= 40
+    assert paraphrased["questions"] - paraphrased["answerable"] >= paraphrased["questions"] // 3
     data = seeds
     assert data["questions"] >= 40 and data["questions"] - data["answerable"] >= 8
     for mode in ("dense", "hybrid"):
