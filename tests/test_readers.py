@@ -257,6 +257,25 @@ def test_technical_pages_keep_their_headings_and_lose_their_permalink_marks_and_
     # Sections come from h1-h6 only: the API name is an item under its section, never a heading.
     assert [h[2] for h in doc.headings] == ["Logging Cookbook", "Formatting times"]
     assert "• assertTrue(expr, msg=None)" in doc.text and "• Test that expr is true" in doc.text
-    # The code block is a paragraph of its own, not part of the sentence before it.
-    assert "as in the output below.\n\n2005-03-23 23:47:11,663" in doc.text
+    # The code block is a paragraph of its own that keeps its lines, one unit: never split at a full
+    # stop inside it, never merged with the sentence before it.
+    block = "2005-03-23 23:47:11,663 - spam_application - INFO - creating an instance\n2005-03-23"
+    assert f"as in the output below.\n\n{block}" in doc.text
+    from qa.text.sentences import sentences
+
+    units = [doc.text[a:b] for a, b in sentences(doc.text)]
+    assert any(u.startswith(block) and u.endswith("INFO - done") for u in units)
     assert doc.date == ""  # the page declares no date: 2005-03-23 is sample output
+
+
+def test_a_long_code_block_is_cut_between_its_lines_never_inside_one(tmp_path, embedder):
+    lines = [f"result_{i} = subprocess.run(['ls', '-l', 'folder_{i}'], capture_output=True)" for i in range(40)]
+    source = "# Running programs\n\nRun a program and keep its output:\n\n```python\n" + "\n".join(lines) + "\n```\n"
+    (tmp_path / "howto.md").write_text(source, encoding="utf-8")
+    doc = read_document(tmp_path / "howto.md", tmp_path)
+    passages = split_passages(doc, embedder.count_tokens, target_tokens=64)
+    code = [p for p in passages if "subprocess.run" in p.text]
+    assert len(code) > 1  # too long for one passage
+    for p in code:
+        for line in p.text.split("\n"):
+            assert line in lines or not line.startswith("result_"), line  # every line whole

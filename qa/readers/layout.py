@@ -63,10 +63,14 @@ class TextBuilder:
         """The text added next belongs to page `number`."""
         self._page = number
 
-    def paragraph(self, text: str, joins: str | None = None, plain: bool = True) -> int | None:
-        """Add a paragraph (white space collapsed), or with `joins` continue the last one after that separator
-        (a sentence that a page break cut). Returns its offset, or None when it has no letter or digit."""
-        text = " ".join(CONTROL.sub(" ", text).split())
+    def paragraph(self, text: str, joins: str | None = None, plain: bool = True, lines: bool = False) -> int | None:
+        """Add a paragraph (white space collapsed; with `lines`, each line's), or with `joins` continue the
+        last one after that separator (a sentence that a page break cut). Returns its offset, or None when
+        it has no letter or digit."""
+        if lines:
+            text = "\n".join(kept for line in text.split("\n") if (kept := " ".join(CONTROL.sub(" ", line).split())))
+        else:
+            text = " ".join(CONTROL.sub(" ", text).split())
         if not any(ch.isalnum() for ch in text):
             return None
         if not self._parts:
@@ -93,6 +97,12 @@ class TextBuilder:
         offset = self.paragraph(text, plain=False)
         if offset is not None:
             self._headings.append((offset, level, " ".join(CONTROL.sub(" ", text).split())))
+
+    def code(self, text: str) -> None:
+        """A code block or preformatted text: one paragraph that keeps its lines (each line's indentation
+        and blank lines go), which sentence splitting leaves whole (qa.text.sentences) and passages cut
+        only between lines."""
+        self.paragraph(text, plain=False, lines=True)
 
     def item(self, text: str) -> None:
         """A list item: a paragraph of its own, marked as one."""

@@ -59,7 +59,7 @@ def build_markdown(source: str, builder: TextBuilder) -> str | None:
             else:
                 builder.paragraph(text)
         elif kind in ("fence", "code_block"):
-            builder.paragraph(token.content)  # code is kept as its text, on one line
+            builder.code(token.content)  # a unit of its own that keeps its lines
         elif kind == "html_block":
             for paragraph in clean(token.content).split("\n\n"):
                 builder.paragraph(paragraph)

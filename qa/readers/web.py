@@ -66,7 +66,9 @@ def _blocks(element, builder: TextBuilder, in_list: bool = False) -> str | None:
             _list(child, builder)
         elif tag == "table":
             _table(child, builder)
-        elif tag == "code" or tag == "p" or tag == "quote" and not len(child):
+        elif tag == "code":  # a code block: its lines kept, a unit of its own
+            builder.code("".join(child.itertext()))
+        elif tag == "p" or tag == "quote" and not len(child):
             text = _text(child)
             builder.item(text) if in_list else builder.paragraph(text)
         else:  # a quote or division holding blocks of its own

@@ -52,7 +52,10 @@ def indexed_text(passage: Passage, title: str) -> str:
 
 def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
     """Cut a sentence longer than `limit` word pieces at word boundaries, so nothing is truncated; a
-    "word" longer than _WORD_CHARS (a file without spaces, a long URL) is cut every _WORD_CHARS."""
+    "word" longer than _WORD_CHARS (a file without spaces, a long URL) is cut every _WORD_CHARS. A code
+    block (the one unit that keeps its lines) is cut between lines, never inside one that fits."""
+    if "\n" in text[span[0] : span[1]]:
+        return _fit_long_block(text, span, count, limit)
     words = [
         (a, min(a + _WORD_CHARS, m.end()))
         for m in _WORD.finditer(text, span[0], span[1])
@@ -67,6 +70,32 @@ def _fit_long_sentence(text: str, span: tuple[int, int], count: TokenCounter, li
         total += n
         end = b
     pieces.append((start, end, total))
+    return pieces
+
+
+def _fit_long_block(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
+    """A code block longer than `limit` word pieces, cut between lines into pieces of at most `limit`."""
+    lines, at = [], span[0]
+    for line in text[span[0] : span[1]].split("\n"):
+        lines.append((at, at + len(line)))
+        at += len(line) + 1
+    sizes = [_size(a, b, n) for (a, b), n in zip(lines, count([text[a:b] for a, b in lines]), strict=True)]
+    pieces: list[tuple[int, int, int]] = []
+    start, end, total = lines[0][0], lines[0][0], 0
+    for (a, b), n in zip(lines, sizes, strict=True):
+        if n > limit:  # one line alone over the limit: cut at words, as prose is
+            if total:
+                pieces.append((start, end, total))
+            pieces += _fit_long_sentence(text, (a, b), count, limit)
+            start, end, total = b + 1, b + 1, 0
+            continue
+        if total and total + n > limit:
+            pieces.append((start, end, total))
+            start, total = a, 0
+        total += n
+        end = b
+    if total:
+        pieces.append((start, end, total))
     return pieces
 
 

@@ -56,6 +56,11 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
     spans = []
     for p_start, p_end in paragraphs(text[start:end]):
         p_start, p_end = p_start + start, p_end + start
+        if "\n" in text[p_start:p_end]:
+            # Only a code block keeps lines inside a paragraph (qa.readers.layout): it is one unit, never
+            # cut at a full stop in the middle of `logging.info("Done. Next")`.
+            spans.append((p_start, p_end))
+            continue
         s = p_start
         for m in _END.finditer(text, p_start, p_end):
             after = m.end()
