@@ -283,3 +283,23 @@ def test_a_large_segment_is_searched_through_an_approximate_index_that_keeps_rem
     assert hits and cheshire not in {h.passage.doc_id for h in hits}
     only = "001_3f8c2f727cca616f.txt"
     assert {h.passage.doc_id for h in search(index, "crime", k=5, doc_ids=[only], settings=every)} == {only}
+
+
+def test_embedding_reports_progress_as_it_goes_and_gives_the_vectors_of_one_call(embedder, monkeypatch):
+    """The bar moves every PROGRESS_TEXTS texts (an indexing run looked stuck at 0% for minutes when it
+    moved once a 2,048-passage batch); chunking by length changes no vector beyond float noise."""
+    import qa.indexing.build as build
+    from qa.records import Document
+    from qa.store.base import Stored
+
+    monkeypatch.setattr(build, "PROGRESS_TEXTS", 8)
+    text = " ".join(f"Sentence number {i} says the otters were counted on day {i}." for i in range(30))
+    doc = Document(id="otters.txt", title="Otters", text=text, sha256="x")
+    passages, sentence_texts = build.number_sentences(build.split_document(doc, embedder, Settings()))
+    part = Stored(doc, passages, sentence_texts=sentence_texts)
+    calls: list[int] = []
+    build.embed_parts([part], embedder, calls.append)
+    texts = len(passages) + len(sentence_texts)
+    assert sum(calls) == texts and len(calls) == -(-texts // 8) and max(calls) == 8
+    whole = embedder.encode([build.indexed_text(p, "Otters") for p in passages] + sentence_texts)
+    assert np.allclose(np.vstack([part.vectors, part.sentence_vectors]), whole, atol=1e-5)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from qa.embedding import Embedder, load_embedder
@@ -104,13 +105,28 @@ def split_documents(
     return parts, next_id
 
 
-def embed_parts(parts: list[Stored], embedder: Embedder, show_progress: bool) -> None:
-    """Embed the passages (with their context) and sentences of `parts` in one call: the model batches by length."""
+# Texts embedded between two progress updates: small enough that the bar moves every few seconds on
+# two cores, large enough that the model's own batches stay full.
+PROGRESS_TEXTS = 256
+
+
+def embed_parts(parts: list[Stored], embedder: Embedder, done: Callable[[int], object] | None = None) -> None:
+    """Embed the passages (with their context) and sentences of `parts`, shortest first as the model
+    batches them, calling `done(n)` after every PROGRESS_TEXTS texts so progress moves as it goes."""
     texts = [indexed_text(p, part.document.title) for part in parts for p in part.passages]
     texts += [t for part in parts for t in part.sentence_texts]
     if not texts:
         return
-    vectors = embedder.encode(texts, show_progress=show_progress)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = None
+    for at in range(0, len(order), PROGRESS_TEXTS):
+        chunk = order[at : at + PROGRESS_TEXTS]
+        encoded = embedder.encode([texts[i] for i in chunk])
+        if vectors is None:
+            vectors = np.empty((len(texts), encoded.shape[1]), dtype=encoded.dtype)
+        vectors[chunk] = encoded
+        if done is not None:
+            done(len(chunk))
     at, sentence_at = 0, sum(len(part.passages) for part in parts)
     for part in parts:
         part.vectors = vectors[at : at + len(part.passages)]
@@ -197,14 +213,15 @@ def _change(
         redo = [*current.documents(again), *(fresh[d] for d in fresh)]
         new_parts, next_id = split_documents(redo, embedder, settings, current.next_id)
         encoding = [0.0]
-        progress = tqdm(total=sum(len(p.passages) for p in new_parts), desc="embedding", unit="passage",
-                        disable=not show_progress)  # fmt: skip
+        # Passages and their sentences are what the model embeds: the bar counts both, and moves every
+        # few seconds with an estimate of the time left.
+        total = sum(len(p.passages) + len(p.sentence_texts) for p in new_parts)
+        progress = tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not show_progress)
 
         def embed(batch: list[Stored]) -> None:
             started = time.perf_counter()
-            embed_parts(batch, embedder, False)
+            embed_parts(batch, embedder, progress.update)
             encoding[0] += time.perf_counter() - started
-            progress.update(sum(len(p.passages) for p in batch))
 
         collections = dict(manifest.get("collections", {}))
         collections.setdefault(collection, {})

@@ -65,7 +65,7 @@ class _SplitAndEmbed:
         out = {"doc_id": [], "path": [], "error": [], "record": [], "passages": [], "vectors": [], "sentences": []}
         docs = [Document.from_dict(json.loads(r)) if r else None for r in batch["record"]]
         parts, _ = split_documents([d for d in docs if d is not None], self.embedder, self.settings, 0)
-        embed_parts(parts, self.embedder, False)
+        embed_parts(parts, self.embedder)
         done = iter(parts)
         for doc_id, path, error, doc in zip(batch["doc_id"], batch["path"], batch["error"], docs, strict=True):
             part = next(done) if doc is not None else None
