@@ -83,8 +83,8 @@ def main() -> int:
     sentence, answerable, threshold = fit(table, everything)
     for n in args.candidates or ():
         for each in args.each:
-            figures = cross_validate_reader(table, names, n, each)[0]
-            print(f"reader, {n} candidates, {each} of each passage first:", json.dumps(figures), flush=True)
+            shortlisted = cross_validate_reader(table, names, n, each)[0]
+            print(f"reader, {n} candidates, {each} of each passage first:", json.dumps(shortlisted), flush=True)
     reader_figures, curves = cross_validate_reader(table, names, CANDIDATES, EACH)
     verdict = fit_reader(table, everything, CANDIDATES, EACH)[0]
     out = {

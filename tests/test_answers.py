@@ -77,7 +77,8 @@ NEAR_TOPIC = pytest.mark.xfail(
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param("Who is the PCC for Dorset?", marks=NEAR_TOPIC),
+        # Declined since the reader met near-topic questions in training (a known weakness before).
+        "Who is the PCC for Dorset?",
         pytest.param("Who is the Chief Constable of Cheshire?", marks=NEAR_TOPIC),
         # A year no passage holds: the number the question turns on is missing.
         "How many arrests did the NWROCU make in 2019?",

@@ -211,7 +211,7 @@ def train(
     if step == 0:
         log({"event": "start", "pairs": len(train_set), "held_out_pairs": len(held), "steps": len(plan),
              "positives": int(sum(e.label for e in train_set)), "seed": seed, "max_tokens": max_tokens, "layers": layers,
-             "batch_size": batch_size, "lr": lr, "init": str(init) if init else None, "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
+             "batch_size": batch_size, "lr": lr, "init": _name_of(init), "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
     if step == 0:  # where the curve starts: the base, or the weights of `init`
         log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
     bar = tqdm(total=len(plan), initial=step, disable=not progress, desc="training the reader", unit="batch")
@@ -259,6 +259,14 @@ def train(
     })  # fmt: skip
     log({"event": "done", **card})
     return card
+
+
+def _name_of(weights: Path | None) -> str | None:
+    """The name on the card beside shipped weights (what a run started from), else their path."""
+    if weights is None:
+        return None
+    card = Path(weights).with_suffix(".json")
+    return json.loads(card.read_text(encoding="utf-8")).get("name", str(weights)) if card.is_file() else str(weights)
 
 
 def write_reader(model, out: Path, card: dict) -> dict:
