@@ -77,3 +77,15 @@ def test_the_same_seed_makes_the_same_pairs_in_every_process():
         for seed in ("1", "2")
     }
     assert len(runs) == 1 and len(runs.pop().strip()) == 64
+
+
+def test_a_line_break_inside_a_training_paragraph_reads_as_prose():
+    """Training contexts are raw text: a line break there is a space, as a reader makes it (only the
+    product's code blocks keep lines, and those are never split into sentences)."""
+    from qa.training.pairs import _split
+
+    assert _split("Reddit posts wrap\nlines. Then another sentence.\n\nA new paragraph.") == [
+        "Reddit posts wrap lines.",
+        "Then another sentence.",
+        "A new paragraph.",
+    ]

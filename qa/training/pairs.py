@@ -38,7 +38,7 @@ from pathlib import Path
 
 from qa.answering.reader import context_text
 from qa.text.reading import content_words
-from qa.text.sentences import sentences
+from qa.text.sentences import paragraphs, sentences
 from qa.training import shapes
 
 
@@ -63,6 +63,14 @@ def rows_of(path: Path):
 
 
 def _split(context: str) -> list[str]:
+    """The context's sentences as the product reads prose: a line break inside a paragraph is a space
+    (a reader collapses it; only a code block keeps its lines, and sentences() then keeps it whole)."""
+    flat = list(context)
+    for a, b in paragraphs(context):
+        for i in range(a, b):
+            if flat[i] == "\n":
+                flat[i] = " "
+    context = "".join(flat)
     return [context[a:b] for a, b in sentences(context)]
 
 
