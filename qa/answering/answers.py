@@ -220,7 +220,7 @@ def decide(
         threshold, reader_name, span_kinds, high = verdict.threshold, reader.name, verdict.span_kinds, verdict.high
         reader_spans = {int(r): span for r, span in zip(rows, reading.spans, strict=True) if span[1] > span[0]}
         # A sentence the reader read is scored by its verdict, one probability that it answers as the
-        # sentence scorer's is, so a card's match word says what the answer's confidence says.
+        # sentence scorer's is, so a hit's match word (the CLI's and the JSON's) agrees with the confidence.
         scores = {int(r): float(c) for r, c in zip(rows, combined, strict=True)}
     use_reader_span = question_kind(found.question) in span_kinds
     question_words = content_words(found.question)
