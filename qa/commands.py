@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 from qa.app.login import Login
@@ -36,10 +38,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _quiet_libraries() -> None:
-    # transformers prints a progress bar for every model load; ours are the ones that matter.
-    from transformers.utils import logging as hf_logging
+    # transformers prints a progress bar for every model load; ours are the ones that matter. The variable
+    # is read when transformers is first imported: a question on ONNX Runtime (qa.runtime) never imports it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()
 
 
 def cmd_index(args: argparse.Namespace) -> int:

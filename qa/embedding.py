@@ -1,10 +1,16 @@
-"""Embedding text with a sentence-transformers model: the bundled all-MiniLM-L6-v2 by default."""
+"""Embedding text with a sentence-transformers model: the bundled all-MiniLM-L6-v2 by default.
+
+A model of the common shape (a transformer, mean or [CLS] pooling, normalising) runs on ONNX Runtime from
+an export of its own weights (qa.runtime): same vectors, and a process that asks one question never imports
+torch. Any other model runs through sentence-transformers itself."""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -109,8 +115,131 @@ class Embedder:
         return np.ascontiguousarray(vector[0].numpy(), dtype=np.float32)
 
 
+def plain_shape(location: str) -> dict | None:
+    """How a sentence-transformers folder pools and cuts, when it is the common shape ONNX Runtime runs
+    here (qa.runtime): a transformer at the root, mean or [CLS] pooling, optionally normalised, no prompt, no
+    lower-casing outside the tokenizer, no truncated vectors. None for anything else."""
+    folder = Path(location)
+
+    def read(name: str) -> dict | list | None:
+        path = folder / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    try:
+        modules, config, pooling = (
+            read("modules.json"),
+            read("sentence_bert_config.json"),
+            read("1_Pooling/config.json"),
+        )
+        extra = read("config_sentence_transformers.json") or {}
+    except (OSError, ValueError):
+        return None
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules or []]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]) or modules[0].get("path"):
+        return None
+    if not (folder / "tokenizer.json").is_file() or not config or config.get("do_lower_case") or not pooling:
+        return None
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
+    if modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
+        return None
+    if extra.get("default_prompt_name") or extra.get("truncate_dim") or "max_seq_length" not in config:
+        return None
+    return {"pooling": "mean" if modes == ["pooling_mode_mean_tokens"] else "cls",
+            "window": int(config["max_seq_length"]), "dim": int(pooling["word_embedding_dimension"])}  # fmt: skip
+
+
+def export_embedder(location: str, path: Path) -> None:
+    """The transformer of the model at `location` as ONNX (qa.runtime); pooling is done after, in NumPy."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from qa.runtime import export_module
+
+    model = AutoModel.from_pretrained(location).eval()
+    sample = AutoTokenizer.from_pretrained(location)(["an example", "a second, longer example"], padding=True)
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+
+    class Hidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, **inputs):
+            return self.model(**inputs).last_hidden_state
+
+    export_module(Hidden(), {n: torch.tensor(sample[n]) for n in names}, {"hidden": 3}, path)
+
+
+class OnnxEmbedder:
+    """An Embedder (same methods, same vectors) on ONNX Runtime: no torch in the process."""
+
+    def __init__(self, name: str, location: str, weights_sha256: str, onnx: Path, shape: dict, batch_size: int = 32):
+        from tokenizers import Tokenizer
+
+        from qa.runtime import session
+
+        self.name, self.weights_sha256, self.batch_size = name, weights_sha256, batch_size
+        self.dim, self.window, self._pooling = shape["dim"], shape["window"], shape["pooling"]
+        self._session = session(onnx)
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._counter = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.window)  # as sentence-transformers: longest_first at the window
+        self._tokenizer.enable_padding()
+        self._lock = threading.Lock()  # a tokenizer with truncation set is shared state
+
+    @property
+    def max_text_tokens(self) -> int:
+        return self.window - 2
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        with self._lock:
+            return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            encoded = self._tokenizer.encode_batch([t.strip() for t in texts])  # sentence-transformers strips
+        arrays = {
+            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+        }
+        hidden = self._session.run(None, {n: arrays[n] for n in self._inputs})[0]
+        if self._pooling == "cls":
+            vectors = hidden[:, 0]
+        else:
+            mask = arrays["attention_mask"][..., None].astype(np.float32)
+            vectors = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Longest first, as sentence-transformers batches: texts of a batch pad to about the same length.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            out[chunk] = self._encode_batch([texts[i] for i in chunk])
+        return out
+
+    def encode_query(self, question: str) -> np.ndarray:
+        return np.ascontiguousarray(self._encode_batch([question])[0], dtype=np.float32)
+
+
 @functools.lru_cache(maxsize=4)
-def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu") -> Embedder:
+def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu") -> Embedder | OnnxEmbedder:
     """One loaded model per name for the whole process: loading takes seconds, a question milliseconds.
-    `device`: "cpu" (questions, and indexing here), or "cuda" for a Ray actor given a GPU."""
+    `device`: "cpu" (questions, and indexing here), or "cuda" for a Ray actor given a GPU (torch there)."""
+    if device == "cpu":
+        from qa.runtime import cached_export
+
+        location, digest = resolve_model(name)
+        shape = plain_shape(location) if digest else None
+        onnx = shape and cached_export("embedder", digest, lambda path: export_embedder(location, path))
+        if onnx:
+            return OnnxEmbedder(name, location, digest, onnx, shape, batch_size)
     return Embedder(name, batch_size, device)

@@ -10,7 +10,8 @@ gives the answer logit, one on each piece the span's start and end logits.
 What ships (`reader.safetensors` beside this file) is only what training changed: the four transformer
 layers as int8 weights with one scale per output row, their biases and layer norms, and the heads. The
 word-piece embeddings were frozen in training and come from the bundled base, so the package carries
-about 7 MB instead of 90.
+about 7 MB instead of 90. At answer time it runs on ONNX Runtime from an export of those weights made once
+per machine (qa.runtime), so a question never imports torch or transformers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from qa.runtime import cached_export, export_module, session
 
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
 # Question, sentence and its context in word pieces, as in training. The reader runs once per question
@@ -124,15 +127,46 @@ class Reading:
     span_scores: np.ndarray  # start + end logit of each span (NO_SPAN where none)
 
 
+def pieces(tokenizer, question: str, items: list[tuple[str, str]]):
+    """`tokenize` for one question at answer time, with the `tokenizers` library alone (no transformers):
+    the same pieces (tests/test_runtime.py) as NumPy arrays, each piece's character span, and which pieces
+    lie in the sentence. `tokenizer`: a tokenizers.Tokenizer with truncation at `max_tokens` and padding on."""
+    encoded = tokenizer.encode_batch([(question, pair_text(s, c)) for s, c in items])
+    arrays = {
+        "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+    }
+    offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(items), -1, 2)
+    in_sentence = np.zeros(offsets.shape[:2], dtype=bool)
+    for row, (sentence, _) in enumerate(items):
+        for j, seq in enumerate(encoded[row].sequence_ids):
+            if seq == 1 and offsets[row, j, 1] <= len(sentence) and offsets[row, j, 1] > offsets[row, j, 0]:
+                in_sentence[row, j] = True
+    return arrays, offsets, in_sentence
+
+
+def export_reader(weights: Path, base: str, layers: int, path: Path) -> None:
+    """The reader's network with the shipped weights as ONNX (qa.runtime)."""
+    import torch
+    from safetensors.torch import load_file
+
+    model = build_model(base, layers)
+    model.load_state_dict(dequantize(load_file(str(weights))), strict=False)
+    ids = torch.tensor([[101, 2054, 102, 2023, 102], [101, 2054, 102, 2023, 102]])
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
+    export_module(model.eval(), inputs, {"answer": 1, "start": 2, "end": 2}, path)
+
+
 class Reader:
-    """The shipped reader, loaded once per process; `read` is safe to call from many threads."""
+    """The shipped reader, loaded once per process; `read` is safe to call from many threads. It runs on
+    ONNX Runtime from an export of the shipped weights (qa.runtime), or on torch where there is none."""
 
     def __init__(self, weights: Path = WEIGHTS):
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         from qa.embedding import resolve_model
+        from qa.hashing import digest
         from qa.settings import BUNDLED_MODEL
 
         base, _ = resolve_model(BUNDLED_MODEL)
@@ -140,29 +174,43 @@ class Reader:
         self.card = json.loads(card.read_text(encoding="utf-8")) if card.is_file() else {}
         self.name = self.card.get("name", "reader")
         self.max_tokens = int(self.card.get("max_tokens", MAX_TOKENS))
-        self.tokenizer = AutoTokenizer.from_pretrained(base)
-        self.model = build_model(base, int(self.card.get("layers", LAYERS)))
-        self.model.load_state_dict(dequantize(load_file(str(weights))), strict=False)
-        self.model.eval()
-        self._torch = torch
-        # Tokenizers are not promised to be thread-safe; the model under inference_mode is.
+        layers = int(self.card.get("layers", LAYERS))
+        self.tokenizer = Tokenizer.from_file(str(Path(base) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_tokens, strategy="longest_first")
+        self.tokenizer.enable_padding()
+        onnx = cached_export("reader", digest(weights), lambda path: export_reader(weights, base, layers, path))
+        self.session = session(onnx) if onnx else None
+        if self.session is None:
+            import torch
+            from safetensors.torch import load_file
+
+            self._torch = torch
+            self.model = build_model(base, layers)
+            self.model.load_state_dict(dequantize(load_file(str(weights))), strict=False)
+            self.model.eval()
+        # A tokenizer with truncation set is shared state; the ONNX session and torch under inference_mode are not.
         self._lock = threading.Lock()
+
+    def _run(self, arrays: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.session is not None:
+            return tuple(self.session.run(None, arrays))
+        with self._torch.inference_mode():
+            out = self.model(**{k: self._torch.from_numpy(v) for k, v in arrays.items()})
+        return tuple(o.float().numpy() for o in out)
 
     def read(self, question: str, items: list[tuple[str, str]]) -> Reading:
         """One batched call: the answer logit and the best span of each (sentence, context)."""
         if not items:
             return Reading(np.zeros(0, np.float32), [], np.zeros(0, np.float32))
         with self._lock:
-            encoded, offsets, in_sentence = tokenize(self.tokenizer, [question] * len(items), items, self.max_tokens)
-        with self._torch.inference_mode():
-            logits, start, end = self.model(**encoded)
-        logits, start, end = logits.float().numpy(), start.float().numpy(), end.float().numpy()
+            arrays, offsets, in_sentence = pieces(self.tokenizer, question, items)
+        logits, start, end = self._run(arrays)
         spans, scores = [], []
         for row in range(len(items)):
             i, j, score = best_span(start[row], end[row], in_sentence[row])
             spans.append((int(offsets[row, i, 0]), int(offsets[row, j, 1])) if i >= 0 else (0, 0))
             scores.append(score if i >= 0 else NO_SPAN)
-        return Reading(logits, spans, np.array(scores, dtype=np.float32))
+        return Reading(np.asarray(logits, dtype=np.float32), spans, np.array(scores, dtype=np.float32))
 
 
 def quantize(state: dict) -> dict:
