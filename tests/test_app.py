@@ -83,11 +83,17 @@ def test_the_part_that_answers_is_bold_when_narrower_than_the_sentence(app):
 
 
 def test_a_lead_in_that_ends_in_a_colon_runs_on_into_what_it_introduces(app):
-    *_, answers, _ = app.respond("What did Assistant Chief Constable Jo Edwards say about the assessment?", [], [], [])
+    history, _, answers, _ = app.respond(
+        "What did Assistant Chief Constable Jo Edwards say about the assessment?", [], [], []
+    )
     best = answers[-1].best
     assert (
         best.answer_text.startswith("Following publication of the Peel Assessment") and "testimony" in best.answer_text
     )
+    # Both in the quote bar, the lead-in on a line of its own and outside the quote it introduces.
+    bar = history[-1]["content"].split("\n")[0]
+    assert bar.startswith("> <strong>Following publication") and "said:<br>&quot;Our overall" in bar
+    assert "testimony" in bar and "“" not in bar
 
 
 def test_a_follow_up_is_searched_with_its_context_and_asked_alone_from_its_reply(app):
@@ -128,9 +134,11 @@ def test_a_question_the_documents_do_not_answer_says_so(app):
 def test_an_empty_or_too_long_question_gets_a_message_and_is_kept_to_correct(app):
     history, turns, answers, box = app.respond("   ", [], [], [])
     assert history[-1]["content"].startswith("⚠️ the question is empty") and turns == [] and answers == [None]
+    assert history[-2]["content"] == "*(an empty question)*"  # not an empty bubble
     long = "Who is the PCC for Cheshire? " * 40
     history, turns, answers, box = app.respond(long, history, turns, answers)
     assert history[-1]["content"].startswith(f"⚠️ the question is {len(long.strip())} characters long, over the limit")
+    assert len(history[-2]["content"]) < 300 and history[-2]["content"].endswith("…")  # nor a page-long one
     assert box == long and answers == [None, None]  # not cut: refused, and left in the box
 
 

@@ -146,3 +146,13 @@ def test_a_sentence_that_opens_with_a_quote_is_not_quoted_twice():
     hit = Hit(p, 0.9, "D", rank=1, answer_start=0, answer_end=len(text), span_start=0, span_end=len(text))
     reply = reply_markdown(Answer("q", [hit], confidence=0.9))
     assert reply.startswith("> <strong>“We know") and "““" not in reply
+
+
+def test_a_lead_in_and_its_quote_share_the_quote_bar_and_the_source_names_the_document():
+    text = "Serena Kennedy, Chief Constable of Merseyside Police said:\n\n“The fight is reliant on partners."
+    p = Passage("d.txt", 0, len(text), text, 1, ((0, len(text)),))
+    hit = Hit(p, 0.9, "Emily Spurrell welcomes the rating", rank=1, answer_start=0, answer_end=len(text))
+    lines = reply_markdown(Answer("q", [hit], confidence=0.9)).split("\n")
+    assert lines[0].startswith("> <strong>Serena Kennedy") and "said:<br>“The fight" in lines[0]
+    assert lines[0].count("“") == 1 and lines[0].count("”") == 1  # closed once, opened only by the document
+    assert lines[1] == "> — Emily Spurrell welcomes the rating, paragraph 1"

@@ -24,7 +24,7 @@ from qa.answering.verdict import load_reader_scorers
 from qa.app.document_view import EMPTY, document_html
 from qa.app.intake import Intake, Job
 from qa.app.panel import Panel
-from qa.app.render import by_document_markdown, plural, reply_markdown, scope_line, text
+from qa.app.render import by_document_markdown, plural, reply_markdown, scope_line, short_title, text
 from qa.app.uploads import QUEUED, UPLOADS, add_uploads
 from qa.errors import QAError
 from qa.indexing.build import remove_documents
@@ -117,8 +117,10 @@ class QAApp(Panel):
                 answer, turn = ask(question, turns, self.index, k, mode, only or None, self.settings)
                 content = reply_markdown(answer, reply, turn.searched, self._scope(only), self.hit_title)
         except QAError as exc:
+            # The refused question stays whole in the box to correct; its bubble only needs to say which it was.
+            said = " ".join((message or "").split())
             history += [
-                {"role": "user", "content": text(message or "")},
+                {"role": "user", "content": text(short_title(said, 200)) if said else "*(an empty question)*"},
                 {"role": "assistant", "content": f"⚠️ {text(str(exc))}"},
             ]
             return history, turns, [*answers, None], message or ""

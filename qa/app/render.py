@@ -117,15 +117,24 @@ def preview_html(hit: Hit) -> str:
 _OPENING = {"“": "”", "‘": "’", "«": "»", '"': '"', "'": "'"}
 
 
+_LEAD_IN = re.compile(r"[^\n]*:[ \t]*\n\s*")  # "Serena Kennedy said:" then, on a line of its own, the quote
+
+
 def _quoted(sentence: str, inner: str) -> str:
-    """`inner` (the sentence as HTML) in quotation marks. A sentence that opens with its own quotation
-    mark keeps it, and is closed at its end where the document closes the quote only later (a quote
-    running over several paragraphs opens each of them and closes the last)."""
-    opening = sentence[:1]
+    """`inner` (the sentence as HTML) in quotation marks, on one line of the quote bar. A sentence that
+    opens with its own quotation mark keeps it, and is closed at its end where the document closes the
+    quote only later (a quote running over several paragraphs opens each of them and closes the last). A
+    lead-in ("X said:") run on into the quote it introduces stays outside that quote, on a line of its own."""
+    lead = _LEAD_IN.match(sentence)
+    quote = sentence[lead.end() :] if lead else sentence
+    opening = quote[:1]
     if opening not in _OPENING:
-        return f"“{inner}”"
-    closing = _OPENING[opening]
-    return inner if closing in sentence[1:] else inner + text(closing)
+        out = f"“{inner}”"
+    else:
+        closing = _OPENING[opening]
+        out = inner if closing in quote[1:] else inner + text(closing)
+    # A blank line would end the Markdown quote bar and leave the rest of the answer outside it.
+    return re.sub(r"[ \t]*\n\s*", "<br>", out)
 
 
 def scope_line(searched_titles: list[str] | None, total: int) -> list[str]:
@@ -203,10 +212,8 @@ def reply_markdown(
             else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
         )
         markers = "".join(cite(reply, n, f"[{n}]") for n in answer.citations)
-        title = title_of(best)
-        # The answer is sometimes the document's own title line: then the source is only where it is.
-        same = " ".join(best.answer_text.lower().split()) in " ".join(title.lower().split())
-        source = text(best.location) if same else f"{text(short_title(title))}, {text(best.location)}"
+        # The title even where the answer is the title line itself: "— paragraph 3" alone names no document.
+        source = f"{text(short_title(title_of(best)))}, {text(best.location)}"
         lines += [
             f"> {quote} <sup>{markers}</sup>",
             f"> — {source}",
