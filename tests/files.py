@@ -123,7 +123,8 @@ def make_docx(path: Path, title_property: str | None = "Coastal Path Guide") -> 
 
     document = docx.Document()
     document.core_properties.title = title_property or ""
-    document.core_properties.created = datetime(2023, 5, 4, 12, 0)
+    document.core_properties.created = datetime(2019, 1, 2, 9, 0)  # as a template's would be
+    document.core_properties.modified = datetime(2023, 5, 4, 12, 0)
     document.add_paragraph("Guide to the Coastal Path", style="Title")
     document.add_heading("Walking the path", 1)
     document.add_paragraph("The coastal path runs for forty kilometres between Porthen and Tollbridge.")

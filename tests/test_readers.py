@@ -199,7 +199,7 @@ def test_binary_data_with_a_text_suffix_is_refused(tmp_path):
 def test_the_date_a_file_declares_is_kept_and_none_is_guessed(folder):
     dates = {doc.id: doc.date for doc in read_folder(folder)}
     assert dates["report.pdf"] == "2024-03-01"  # its information dictionary's creation date
-    assert dates["guide.docx"] == "2023-05-04"  # its core properties
+    assert dates["guide.docx"] == "2023-05-04"  # its core properties: last modified, not created (2019)
     assert dates["walks.html"] == "2025-06-30"  # its <meta name="date">, not "1998" or "2026" from its text
     assert dates["reservoirs.md"] == "" and dates["notes-1252.txt"] == ""
 

@@ -53,8 +53,10 @@ _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)"
 _ERA = r"(?:\s*(?:BCE?|AD|CE|BP|(?:years?|yrs?|yr)\s+ago))"
 _YEAR = rf"(?:\d{{1,3}}(?:,\d{{3}})+{_ERA}|\d{{1,5}}{_ERA}|\d{{3,4}}s?)"  # a bare year has 3-4 digits
 _RANGE = r"\s*(?:-|–|to|and|until)\s*"
+# A time of day: "19:30", "7.30 pm", "9am" (a bare "7.30" is a number, not a time).
+_TIME = r"\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?|\d{1,2}(?:\.\d{2})?\s*[ap]\.?m\b\.?"
 _DATE = re.compile(
-    rf"(?<![\w,])(?:{_ORDINAL}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
+    rf"(?<![\w,])(?:{_TIME}|{_ORDINAL}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
     rf"|{_MONTH}\s+{_ORDINAL}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}"
     rf"|\d{{4}}/\d{{2}}"
     # Centuries, alone or as a range: "13th century", "10th and 11th centuries", "11–13th century AD".
@@ -73,7 +75,7 @@ _NUMBER = re.compile(
 
 # What a question asks for, and where such an answer stands in a sentence.
 _ASKS = [
-    (re.compile(r"^\s*(?:when|in what year|what (?:year|date|day|month|century|decade))\b", re.I), _DATE),
+    (re.compile(r"^\s*(?:when|in what year|(?:at )?what (?:year|date|day|month|time|century|decade))\b", re.I), _DATE),
     (re.compile(r"^\s*how many\b", re.I), _NUMBER),
 ]
 # Measured with benchmarks-style runs on squad-dev and the seeds (see the README): spans for "when" and

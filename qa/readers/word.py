@@ -55,5 +55,7 @@ def read_docx(data: bytes, name: str, progress: bool = False) -> Extract:
         else:
             builder.paragraph(block.text)
     title = (document.core_properties.title or "").strip() or title_style
-    created = document.core_properties.created
-    return builder.build(title=title, date=created.date().isoformat() if created else "")
+    # The last time someone saved it: a file made from a template keeps the template's creation date.
+    properties = document.core_properties
+    when = properties.modified or properties.created
+    return builder.build(title=title, date=when.date().isoformat() if when else "")
