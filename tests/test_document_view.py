@@ -4,9 +4,9 @@ letters, other formats marked by page or paragraph as the citations name them.""
 from __future__ import annotations
 
 from qa.app.document_view import document_html
-from qa.app.page_images import find_span, page_image
+from qa.app.page_images import find_span, find_spans, page_image
 from qa.records import Document, Hit, Passage
-from tests.files import CUT_SENTENCE, PAGE_FACTS, make_pdf
+from tests.files import CUT_SENTENCE, PAGE_FACTS, make_pdf, make_table_pdf
 
 
 def test_a_sentence_is_found_on_its_page_whatever_the_spaces_hyphens_and_case():
@@ -15,6 +15,17 @@ def test_a_sentence_is_found_on_its_page_whatever_the_spaces_hyphens_and_case():
     assert page[start:end] == "The har-\nbour wall was REBUILT  in 1991 by the engineers"
     assert find_span(page, "The ferry to Greyhaven carried 48,000 passengers.") is None
     assert find_span("", "anything") is None and find_span(page, "") is None
+
+
+def test_a_table_row_is_found_by_its_values_and_its_boxes_mark_that_row_only(tmp_path):
+    page = "Quarter Tonnes Arrests\nApril to June 1,120 12\nJuly to\nSeptember 401 97"
+    row = "Quarter: July to September; Tonnes: 401; Arrests: 97"
+    assert [page[a:b] for a, b in find_spans(page, row)] == ["July to\nSeptember", "401", "97"]
+    assert find_spans(page, "Quarter: May; Tonnes: 7; Arrests: 5") == []  # not on this page
+    image = page_image(str(make_table_pdf(tmp_path / "seizures.pdf")), 1, "Quarter: July to September 2024; "
+                       "Cocaine (kg): 401; Cannabis (kg): 1,310; Firearms: 97")  # fmt: skip
+    tops = {round(top, 3) for _, top, _, _ in image.boxes}
+    assert len(image.boxes) == 4 and max(tops) - min(tops) < 0.005  # four values on one line: the row
 
 
 def test_a_sentence_cut_by_a_page_break_is_found_by_its_part_on_each_page():

@@ -97,6 +97,20 @@ def test_pdf_passages_cite_their_page_and_both_pages_across_a_break(folder, embe
     assert ferry.section == "Ferry services" and ferry.location.startswith("p. 2, Ferry services")
 
 
+def test_a_pdf_table_row_is_a_unit_of_its_own_with_its_column_names_even_where_a_cell_wraps(tmp_path):
+    from tests.files import make_table_pdf
+
+    pdf = make_table_pdf(tmp_path / "seizures.pdf")
+    paragraphs = read_document(pdf, tmp_path).text.split("\n\n")
+    assert paragraphs == [
+        "Seizures by quarter are shown below. The unit seized drugs in every quarter of the year.",
+        "Quarter: April to June 2024; Cocaine (kg): 1,120; Cannabis (kg): 3,400; Firearms: 12",
+        "Quarter: July to September 2024; Cocaine (kg): 401; Cannabis (kg): 1,310; Firearms: 97",
+        "Quarter: October to December 2024; Cocaine (kg): 655; Cannabis (kg): 2,020; Firearms: 31",  # wrapped label
+        "The figures were checked by the regional analyst before publication in January 2025.",
+    ]
+
+
 def test_word_headings_are_section_paths_and_table_rows_keep_their_column_names(folder, embedder, tmp_path):
     doc = _doc(folder, "guide.docx")
     assert doc.title == "Coastal Path Guide"  # the document's Title property

@@ -73,6 +73,33 @@ def find_span(page_text: str, sentence: str) -> tuple[int, int] | None:
     return where[at], where[at + len(needle) - 1] + 1
 
 
+# A table row as the readers write it: "Quarter: July to September 2024; Tonnes: 401" (qa.readers.layout).
+_ROW_VALUE = re.compile(r"(?:^|; )(?:[^;:]{1,80}: )?([^;]+)")
+
+
+def find_spans(page_text: str, sentence: str) -> list[tuple[int, int]]:
+    """Where `sentence` is in `page_text`: one span (find_span), or for a table row, which is not on the
+    page as written, each of its values where it stands, in order after the one before (a wrapped value
+    by its first line). Nothing when fewer than half the values are found."""
+    haystack, where = _letters(page_text)
+    whole = _letters(sentence)[0]
+    values = [_letters(m.group(1))[0] for m in _ROW_VALUE.finditer(sentence)] if "; " in sentence else []
+    if not whole or haystack.find(whole) >= 0 or len(values) < 2:
+        span = find_span(page_text, sentence)
+        return [span] if span else []
+    spans, at = [], 0
+    for value in filter(None, values):
+        found = haystack.find(value, at)
+        length = len(value)
+        if found < 0:  # a value that wraps is on the page in pieces: its first piece, if long enough
+            length = _longest(haystack[at:], value, True)
+            found = haystack.find(value[:length], at) if length >= min(4, len(value)) else -1
+        if found >= 0:
+            spans.append((where[found], where[found + length - 1] + 1))
+            at = found + length
+    return spans if 2 * len(spans) >= len(values) else []
+
+
 @lru_cache(maxsize=32)
 def _rendered(path: str, mtime: float, number: int) -> tuple[str, float, float]:
     """The page as a PNG data URL, and its size in points; cached per file version and page."""
@@ -96,14 +123,11 @@ def _boxes(path: str, number: int, sentence: str, width: float, height: float) -
     document = pdfium.PdfDocument(path)
     try:
         textpage = document[number - 1].get_textpage()
-        span = find_span(textpage.get_text_range(), sentence)
-        if span is None:
-            return ()
-        start, end = span
         boxes = []
-        for i in range(textpage.count_rects(start, end - start)):
-            left, bottom, right, top = textpage.get_rect(i)
-            boxes.append((left / width, 1 - top / height, (right - left) / width, (top - bottom) / height))
+        for start, end in find_spans(textpage.get_text_range(), sentence):
+            for i in range(textpage.count_rects(start, end - start)):
+                left, bottom, right, top = textpage.get_rect(i)
+                boxes.append((left / width, 1 - top / height, (right - left) / width, (top - bottom) / height))
         return tuple(boxes)
     finally:
         document.close()
