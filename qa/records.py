@@ -155,7 +155,10 @@ class Hit:
     @property
     def narrow_span(self) -> bool:
         """Whether a part narrower than the answer sentence is known to answer."""
-        return self.span_end > self.span_start and (self.span_start, self.span_end) != (self.answer_start, self.answer_end)
+        return self.span_end > self.span_start and (self.span_start, self.span_end) != (
+            self.answer_start,
+            self.answer_end,
+        )
 
     def to_dict(self) -> dict:
         p = self.passage

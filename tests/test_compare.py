@@ -156,3 +156,12 @@ def test_a_lead_in_and_its_quote_share_the_quote_bar_and_the_source_names_the_do
     assert lines[0].startswith("> <strong>Serena Kennedy") and "said:<br>“The fight" in lines[0]
     assert lines[0].count("“") == 1 and lines[0].count("”") == 1  # closed once, opened only by the document
     assert lines[1] == "> — Emily Spurrell welcomes the rating, paragraph 1"
+
+
+def test_a_code_block_answer_is_shown_as_code_after_its_lead_in():
+    text = "Read the file a line at a time:\n\nwith open(path) as f:\nfor line in f:\nprint(line)"
+    p = Passage("d.txt", 0, len(text), text, 1, ((0, len(text)),))
+    hit = Hit(p, 0.9, "Files", rank=1, answer_start=0, answer_end=len(text))
+    bar = reply_markdown(Answer("How do I read a file line by line?", [hit], confidence=0.9)).split("\n")[0]
+    assert bar.startswith('> Read the file a line at a time:<br><code class="block">with open&#40;path&#41; as f:<br>')
+    assert "“" not in bar and "<strong>" not in bar

@@ -293,3 +293,28 @@ def test_a_long_code_block_is_cut_between_its_lines_never_inside_one(tmp_path, e
     for p in code:
         for line in p.text.split("\n"):
             assert line in lines or not line.startswith("result_"), line  # every line whole
+
+
+def test_a_code_answer_is_shown_as_code_with_no_part_of_it_in_bold(tmp_path, embedder):
+    from qa.answering.answers import answer
+    from qa.app.render import reply_markdown
+    from qa.indexing.build import build_index
+    from qa.settings import Settings
+    from qa.store.local.index import Index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "loops.md").write_text(
+        "# Counting with loops\n\nThe loop below greets the user again and again, once a line:\n\n"
+        "```python\nfor count in range(3):\n    greet(user, 2, 'greetings')\n```\n\n"
+        "Loops over a range stop one before the number given.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_root=str(tmp_path / "root"), abstain=False)
+    build_index(docs, "loops", settings, embedder=embedder)
+    result = answer("How many greetings does the user get?", Index.load(tmp_path / "root" / "loops"), settings=settings)
+    code = next(h for h in result.hits if "for count in range(3):" in h.answer_text)
+    assert not code.narrow_span  # "2 ... greetings" inside the code is not the answer: the loop runs 3 times
+    if result.best is code:
+        bar = reply_markdown(result).split("\n")[0]
+        assert '<code class="block">for count in range&#40;3&#41;:<br>greet&#40;' in bar and "“" not in bar

@@ -20,7 +20,7 @@ from qa.answering.scoring import (
     question_features,
 )
 from qa.answering.search import search
-from qa.answering.spans import answer_span, answer_type_match, asked_type
+from qa.answering.spans import answer_span, answer_type_match, asked_type, asks_value
 from qa.answering.verdict import load_reader_scorers, question_kind, question_row, read_items, read_rows, shortlist
 from qa.errors import QAError
 from qa.records import Answer, Hit
@@ -31,6 +31,7 @@ from qa.text.names import new_names, new_person
 from qa.text.names import words as cased_words
 from qa.text.passages import indexed_text
 from qa.text.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
+from qa.text.sentences import code_start
 
 MAX_K = 100
 
@@ -223,16 +224,21 @@ def decide(
         # sentence scorer's is, so a hit's match word (the CLI's and the JSON's) agrees with the confidence.
         scores = {int(r): float(c) for r, c in zip(rows, combined, strict=True)}
     use_reader_span = question_kind(found.question) in span_kinds
+    bold_in_code = asks_value(found.question)
     question_words = content_words(found.question)
     picked = []
     for i, hit in enumerate(hits):
         _, start, _ = found.sentences[best_row[i]]
         end = _lead_in_end(found, best_row[i])
         p = hit.passage
+        sentence = p.text[start - p.start : end - p.start]
         if use_reader_span and best_row[i] in reader_spans:
             span = reader_spans[best_row[i]]
         else:
-            span = answer_span(found.question, p.text[start - p.start : end - p.start], question_words)
+            span = answer_span(found.question, sentence, question_words)
+        code = code_start(sentence)
+        if span and code is not None and span[1] > code and not bold_in_code:
+            span = None  # code answers "how do I" whole: a "1" in bold from inside it answers nothing
         span_start, span_end = (start + span[0], start + span[1]) if span else (start, end)
         picked.append(
             replace(

@@ -92,6 +92,15 @@ _COUNT_ENDS = {
 FOLLOWS = 3  # words after a number in which the counted thing must stand
 
 
+_VALUE = re.compile(r"\b(?:values?|default|returns?|returned|result|output|prints?|printed|equals?|set to)\b", re.I)
+
+
+def asks_value(question: str) -> bool:
+    """Whether a question asks what a piece of code gives or holds ("What does it return?", "What is the
+    default?"): only then may the part in bold come from inside a code block."""
+    return bool(_VALUE.search(question))
+
+
 def counted_words(question: str) -> set[str]:
     """Stems of what a "how many/much X" question counts ("vulnerable people" -> {vulner, peopl}); empty
     when it counts nothing named ("how much did it cost")."""

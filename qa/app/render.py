@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from qa.records import Answer, Hit
+from qa.text.sentences import is_code
 
 # Around the answer sentence in a card's preview: enough to see where it stands.
 CONTEXT_CHARS = 90
@@ -99,7 +100,7 @@ def passage_html(hit: Hit) -> str:
     p = hit.passage
     a, b = hit.answer_start - p.start, hit.answer_end - p.start
     body = f"{text(p.text[:a])}<mark>{sentence_html(hit)}</mark>{text(p.text[b:])}"
-    return body.replace("\n\n", "<br><br>")
+    return body.replace("\n\n", "<br><br>").replace("\n", "<br>")  # the lines of a code block too
 
 
 def preview_html(hit: Hit) -> str:
@@ -118,6 +119,11 @@ _OPENING = {"“": "”", "‘": "’", "«": "»", '"': '"', "'": "'"}
 
 
 _LEAD_IN = re.compile(r"[^\n]*:[ \t]*\n\s*")  # "Serena Kennedy said:" then, on a line of its own, the quote
+
+
+def code_html(code: str) -> str:
+    """A code block as code: its lines kept, in a monospace block (qa.readers.layout keeps its lines)."""
+    return f'<code class="block">{"<br>".join(text(line) for line in code.split(chr(10)))}</code>'
 
 
 def _quoted(sentence: str, inner: str) -> str:
@@ -206,11 +212,13 @@ def reply_markdown(
             "",
         ]
     else:
-        quote = (
-            _quoted(best.answer_text, sentence_html(best))
-            if best.narrow_span
-            else f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
-        )
+        if is_code(best.answer_text):  # shown as code, lines kept; not in quotation marks
+            lead, _, code = best.answer_text.rpartition("\n\n")
+            quote = (f"{text(' '.join(lead.split()))}<br>" if lead else "") + code_html(code.strip())
+        elif best.narrow_span:
+            quote = _quoted(best.answer_text, sentence_html(best))
+        else:
+            quote = f"<strong>{_quoted(best.answer_text, text(best.answer_text))}</strong>"
         markers = "".join(cite(reply, n, f"[{n}]") for n in answer.citations)
         # The title even where the answer is the title line itself: "— paragraph 3" alone names no document.
         source = f"{text(short_title(title_of(best)))}, {text(best.location)}"

@@ -50,6 +50,19 @@ def _is_boundary(text: str, end: int, after: int) -> bool:
     return True
 
 
+def code_start(unit: str) -> int | None:
+    """Where the code block in a unit of text begins, None when it holds none. Code blocks are the only
+    paragraphs that keep their lines (qa.readers.layout); a lead-in run on into the block it introduces
+    ("Loop over the file:" then the code) holds a blank line, and its last paragraph is the code."""
+    at = unit.rfind("\n\n")
+    at = 0 if at < 0 else at + 2
+    return at if "\n" in unit[at:].strip() else None
+
+
+def is_code(unit: str) -> bool:
+    return code_start(unit) is not None
+
+
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Offsets of the sentences of text[start:end], trimmed of white space, never crossing a paragraph."""
     end = len(text) if end is None else end
