@@ -97,6 +97,19 @@ def test_pdf_passages_cite_their_page_and_both_pages_across_a_break(folder, embe
     assert ferry.section == "Ferry services" and ferry.location.startswith("p. 2, Ferry services")
 
 
+def test_a_pdf_heading_that_wraps_onto_two_lines_stays_one_heading():
+    from qa.readers.pdf import _paragraphs
+
+    prose = "The harbour handled more cargo than in any year before, and ferry services ran on 361 days of the"
+    lines = ["Greyhaven Harbour Annual", "Review 2025", prose, "year.", "Summary", prose, "year.", ""]
+    assert _paragraphs(lines, 100, set()) == [
+        "Greyhaven Harbour Annual Review 2025",  # not a heading "Review 2025" over the first paragraph
+        f"{prose} year.",
+        "Summary",  # a heading straight above its prose still stands alone
+        f"{prose} year.",
+    ]
+
+
 def test_a_pdf_table_row_is_a_unit_of_its_own_with_its_column_names_even_where_a_cell_wraps(tmp_path):
     from tests.files import make_table_pdf
 

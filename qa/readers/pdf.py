@@ -193,7 +193,13 @@ def _paragraphs(lines: list[str], width: int, keep: set[str]) -> list[str]:
         opens = following[:1].isupper() or following[:1].isdigit() or following[:1] in "•–-*("
         short = len(line) < 0.75 * width
         heading = len(current) == 1 and is_heading_shaped(line) and len(line) < 0.6 * width
-        if current and (not following or (opens and short and (heading or line.endswith(_ENDS_SENTENCE)))):
+        # A heading that wraps ("Greyhaven Harbour Annual" / "Review 2025"): its second line is short and
+        # heading-shaped too, and the two are one heading (a title split in two made the second a section).
+        wraps = heading and is_heading_shaped(f"{line} {following}") and len(following) < 0.6 * width
+        heading = heading or (len(current) == 2 and is_heading_shaped(" ".join(current)) and len(line) < 0.6 * width)
+        if current and (
+            not following or (opens and short and not wraps and (heading or line.endswith(_ENDS_SENTENCE)))
+        ):
             out.append(_join(current, keep))
             current = []
     return out
