@@ -165,7 +165,7 @@ def test_every_citation_of_every_reply_opens_its_own_passage(app):
     newer = app.open_citation("cite-1-1", answers)
     assert text(CHESHIRE) in newer and "2,000" not in newer.split('<mark class="answer">', 1)[1].split("</mark>", 1)[0]
     assert "¶ 3" in newer  # the paragraph the card names is marked in the view
-    for target in (None, "cite-9-1", "cite-0-99", "cite-x-1"):
+    for target in (None, "cite-9-1", "cite-0-99", "cite-x-1", "page-0", "other-0-1"):
         assert "Choose a citation" in app.open_citation(target, answers)
 
 
@@ -273,6 +273,10 @@ def test_a_pdf_upload_is_cited_by_page_and_a_locked_one_is_refused_with_its_reas
     assert '<div class="page-image" data-page="2"><img src="data:image/png;base64,' in page
     assert page.count('class="highlight"') >= 1 and '<span class="page-mark">p. 2</span>' in page
     assert "cited: p&#46; 2" in page
+    # Its next page, asked for by the view's link: drawn, with no box (the answer is on page 2).
+    following = app.open_citation("page-0-1-3@4", answers)
+    assert 'data-page="3"' in following and 'class="highlight"' not in following
+    assert 'href="#page-0-1-2">back to the cited page 2' in following
     # The documents panel lists it with the date the file declares and the day it was added; the seeds
     # declare none. A by-document reply dates its card.
     table = app.documents_html()

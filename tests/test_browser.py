@@ -79,7 +79,7 @@ def ask(page, question: str) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll(\"#chat .message-row, #chat [data-testid='bot']\").length > n", arg=before
     )
-    expect(page.locator("#chat")).to_contain_text(question[:200])
+    expect(page.locator("#chat")).to_contain_text(" ".join(question.split())[:120])  # a long one is shortened
 
 
 def last_reply(page):
@@ -145,6 +145,11 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     # (9) One clear control (New conversation), no share button.
     assert page.locator("#chat button[aria-label='Clear']").is_hidden()
     assert page.locator("#chat button[aria-label*='hare'], #chat button[title*='hare']").count() == 0
+    # (16) What a screen reader reads of each message is its text, not its Markdown and HTML.
+    labels = page.locator('#chat [aria-label*="s message: "]')
+    expect(labels.last).to_have_attribute("aria-label", re.compile(r"message: .*outstanding rating"))
+    for label in labels.evaluate_all("(all) => all.map((m) => m.getAttribute('aria-label'))"):
+        assert not re.search(r"<\w|&#|&quot;|\*\*|^> ", label.split("message: ", 1)[1]), label
 
     # (10) Opening a citation shows its document beside the chat; the answer does not move.
     answer_box = last_reply(page).locator("blockquote").first.bounding_box()
@@ -215,8 +220,13 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     assert not [p for p in (home / "uploads" / ".incoming").rglob("*") if p.is_file() and p.stat().st_size]
     herons = tmp_path / "herons.txt"
     herons.write_text("Heron count\n\nThe heron count found 23 herons nesting at Lower Moor.\n")
-    page.locator("#upload input[type=file]").set_input_files([str(herons)])
+    big = tmp_path / "big.txt"
+    big.write_text("Too big to take. " * 360_000)  # 6.1 MB
+    # (8) A file over the size limit is refused in the panel in plain words, not with an "Error" pill.
+    page.locator("#upload input[type=file]").set_input_files([str(herons), str(big)])
     expect(status).to_contain_text("Added herons.txt", timeout=120_000)
+    expect(status).to_contain_text("big.txt was not added: 6.1 MB is over the 5 MB limit")
+    expect(page.locator("#upload")).not_to_contain_text("Error")
     expect(page.locator("#documents-table")).to_contain_text("uploads/herons.txt")
 
     # Document text is shown as text, never run.
@@ -245,6 +255,16 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     shot = Path(SCREENSHOTS or tmp_path) / "screenshot.png"
     page.screenshot(path=str(shot))
     assert shot.read_bytes()[:4] == b"\x89PNG"
+    # (11) A page a person can read: zoomed to twice the panel's width, and paged on and back.
+    width = image.bounding_box()["width"]
+    view.locator(".zoom-toggle").check()
+    page.wait_for_timeout(200)
+    assert image.bounding_box()["width"] > 1.8 * width
+    view.get_by_role("link", name="Next ›").click()
+    expect(view.locator(".page-image[data-page='3'] img")).to_be_visible()
+    expect(view.locator(".page-image .highlight")).to_have_count(0)
+    view.get_by_role("link", name="back to the cited page 2").click()
+    expect(view.locator(".page-image[data-page='2'] .highlight").first).to_be_visible()
 
     # (7) The filter, chosen in the side panel, is said above the question box.
     page.locator("#only input").click()
@@ -261,7 +281,6 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     expect(other.locator("#yours")).to_contain_text("Heron count (uploads/herons.txt)")
     expect(other.locator("#scope")).to_contain_text("Searching only 1 of 8 documents: Heron count")
     expect(other.locator("#chat")).to_contain_text("8 documents loaded (5 in seeds, 3 of yours)")
-    other.close()
     page.reload()
     expect(page.locator("#documents-table")).to_contain_text("uploads/herons.txt")
     expect(page.locator("#only")).to_contain_text("Heron count")
@@ -272,10 +291,28 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     page.locator("#only .token-remove, #only [aria-label*='emove']").first.click()
     page.keyboard.press("Escape")  # the options list opens on the click
     expect(page.locator("#scope")).to_have_text("Searching all 8 documents.")
+    # (7) The other tab, left open, follows: its scope line and filter never say what is no longer so.
+    expect(other.locator("#scope")).to_have_text("Searching all 8 documents.", timeout=15_000)
+    expect(other.locator("#only")).not_to_contain_text("Heron count")
+    other.close()
     page.locator("#clear").click()
     expect(page.locator("#chat .message-row")).to_have_count(0)
     ask(page, "When was it published?")
     expect(last_reply(page)).not_to_contain_text("Searched with", timeout=60_000)
+
+    # (15) Removing an upload deletes its file: the page asks first, naming it, and a "no" keeps it.
+    page.locator("#yours").get_by_label("Heron count (uploads/herons.txt)").check()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("#remove").click()
+    page.wait_for_timeout(1000)
+    assert asked and "uploads/herons.txt" in asked[0] and "cannot be undone" in asked[0]
+    expect(page.locator("#documents-table")).to_contain_text("uploads/herons.txt")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#remove").click()
+    expect(page.locator("#documents-status")).to_contain_text("Removed uploads/herons.txt", timeout=60_000)
+    expect(page.locator("#documents-table")).not_to_contain_text("uploads/herons.txt")
+    assert not (home / "uploads" / "herons.txt").exists()
     page.close()
 
 

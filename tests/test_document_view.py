@@ -61,3 +61,21 @@ def test_a_text_document_marks_each_paragraph_as_its_citation_names_it():
     assert hit.location == "paragraph 2"
     assert '<span class="para-mark">¶ 2</span><mark class="answer">' in html  # the mark the card's place names
     assert html.count('class="para-mark"') == 3 and "page-image" not in html
+
+
+def test_a_cited_pdf_page_can_be_paged_and_zoomed_and_only_the_cited_page_is_marked(tmp_path):
+    from qa.text.documents import read_document
+
+    doc = read_document(make_pdf(tmp_path / "report.pdf"), tmp_path)
+    start = doc.text.index(PAGE_FACTS[2])
+    end = start + len(PAGE_FACTS[2])
+    p = Passage(doc.id, start, end, doc.text[start:end], 1, ((start, end),), page=2, last_page=2)
+    hit = Hit(p, 1.0, doc.title, rank=1, answer_start=start, answer_end=end)
+    cited = document_html(doc, hit, cited="3-1")
+    assert "Page 2 of 4 · cited page" in cited and 'class="highlight"' in cited
+    assert 'href="#page-3-1-1">‹ Previous' in cited and 'href="#page-3-1-3">Next ›' in cited
+    assert 'class="zoom-toggle"' in cited
+    other = document_html(doc, hit, cited="3-1", page=4)
+    assert "Page 4 of 4" in other and 'data-page="4"' in other and 'class="highlight"' not in other
+    assert 'href="#page-3-1-2">back to the cited page 2' in other
+    assert '<span class="page-link off">Next ›</span>' in other  # no page 5

@@ -28,7 +28,7 @@ from qa.app.render import by_document_markdown, plural, reply_markdown, scope_li
 from qa.app.uploads import QUEUED, UPLOADS, add_uploads
 from qa.errors import QAError
 from qa.indexing.build import remove_documents
-from qa.records import Answer, Hit
+from qa.records import Answer
 from qa.settings import Settings
 from qa.store.base import Store, listing
 
@@ -140,18 +140,21 @@ class QAApp(Panel):
         return history, turns, answers
 
     def open_citation(self, target: str | None, answers: list | None) -> str:
-        """The document of citation "cite-R-N" (reply R, citation N), scrolled to its highlighted passage."""
-        reply, _, number = _target(target).removeprefix("cite-").partition("-")
+        """The document of citation "cite-R-N" (reply R, citation N), scrolled to its highlighted passage;
+        "page-R-N-P": the same document at PDF page P (the view's previous and next page links)."""
+        kind, _, rest = _target(target).partition("-")
+        reply, number, page = (rest.split("-") + ["", ""])[:3]
         answer = _reply(answers, reply)
-        if answer is None or not number.isdigit() or not 1 <= int(number) <= len(answer.hits):
+        if kind not in ("cite", "page") or answer is None or not number.isdigit():
             return EMPTY
-        return self.show_hit(answer.hits[int(number) - 1])
-
-    def show_hit(self, hit: Hit) -> str:
+        if not 1 <= int(number) <= len(answer.hits):
+            return EMPTY
+        hit = answer.hits[int(number) - 1]
         doc = self.index.documents.get(hit.passage.doc_id)
         if doc is None:
             return '<div class="doc-empty">That document has been removed from the index since.</div>'
-        return document_html(doc, hit)
+        shown = int(page) if kind == "page" and page.isdigit() else None
+        return document_html(doc, hit, cited=f"{reply}-{number}", page=shown)
 
     # -- uploads ---------------------------------------------------------------------------------
 

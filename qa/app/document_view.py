@@ -40,26 +40,46 @@ def _document_text(doc: Document, marks: list[tuple[int, str]], start: int, end:
     return "".join([*out, text(doc.text[at:end])])
 
 
-def _page_html(doc: Document, hit: Hit) -> str:
-    """The cited page as an image with the answer sentence's boxes over it, or "" when it cannot be drawn."""
+def _page_html(doc: Document, hit: Hit, cited: str, page: int | None) -> str:
+    """A page of the PDF as an image, the cited one by default with the answer sentence's boxes over it,
+    with links to the pages either side and a zoom; "" when it cannot be drawn. `cited`: "R-N", the
+    reply and citation the page links name (qa.app.chat.open_citation)."""
     first, _, _ = hit.passage.place(hit.answer_start, hit.answer_end)
     if first is None:
         return ""
-    image = page_image(doc.path, first, hit.answer_text)
+    number = page or first
+    image = page_image(doc.path, number, hit.answer_text if number == first else "")
     if image is None:
         return ""
     boxes = "".join(
         f'<div class="highlight" style="left:{x * 100:.2f}%;top:{y * 100:.2f}%;width:{w * 100:.2f}%;height:{h * 100:.2f}%"></div>'
         for x, y, w, h in image.boxes
     )
+    pages = max((n for _, n in doc.pages), default=number)
+
+    def link(to: int, label: str) -> str:
+        if not cited or not 1 <= to <= pages:
+            return f'<span class="page-link off">{label}</span>'
+        return f'<a class="page-link" href="#page-{cited}-{to}">{label}</a>'
+
+    note = (
+        "cited page"
+        if number == first
+        else f'<a class="page-link" href="#page-{cited}-{first}">back to the cited page {first}</a>'
+    )
+    # A zoom without script: the box is a checkbox, the page's width follows it (page.py's CSS).
+    zoom = '<label class="zoom"><input type="checkbox" class="zoom-toggle"> Zoom</label>'
     return (
-        f'<div class="page-image" data-page="{image.number}"><img src="{image.data_url}" '
-        f'alt="Page {image.number} of {text(doc.id)}">{boxes}</div>'
+        f'<div class="page-nav">{link(number - 1, "‹ Previous")} <span>Page {number} of {pages} · {note}</span> '
+        f"{link(number + 1, 'Next ›')} {zoom}</div>"
+        f'<div class="page-scroll"><div class="page-image" data-page="{image.number}"><img src="{image.data_url}" '
+        f'alt="Page {image.number} of {text(doc.id)}">{boxes}</div></div>'
     )
 
 
-def document_html(doc: Document, hit: Hit | None = None) -> str:
-    """The whole document, the cited passage and answer sentence highlighted; a PDF's cited page first."""
+def document_html(doc: Document, hit: Hit | None = None, cited: str = "", page: int | None = None) -> str:
+    """The whole document, the cited passage and answer sentence highlighted; a PDF's cited page first, or
+    its page `page`. `cited`: "R-N", the citation this is (for the page links)."""
     where = f" · cited: {text(hit.location)}" if hit is not None else ""
     head = (
         f'<div class="doc-title">{text(readable_title(doc.title, doc.text))}</div>'
@@ -81,10 +101,10 @@ def document_html(doc: Document, hit: Hit | None = None) -> str:
     )
     # Line breaks rather than <p> elements: the highlight may span paragraphs, and a <mark> cannot.
     body = body.replace("\n\n", "<br><br>")
-    page = _page_html(doc, hit)
-    if page:
+    drawn = _page_html(doc, hit, cited, page)
+    if drawn:
         return (
             head
-            + f'<div class="doc-body">{page}<details class="doc-text"><summary>The text of the document</summary>{body}</details></div>'
+            + f'<div class="doc-body">{drawn}<details class="doc-text"><summary>The text of the document</summary>{body}</details></div>'
         )
     return head + f'<div class="doc-body">{body}</div>'

@@ -43,7 +43,12 @@ mark.passage { background: #fff3b0; color: inherit; }
 #doc-view .page-mark, #doc-view .para-mark { font-size: .75em; color: var(--body-text-color-subdued);
   border: 1px solid currentColor; border-radius: 3px; padding: 0 .3em; margin-right: .4em; }
 mark.answer, .passage mark, .card mark { background: #ffd54f; color: inherit; }
-.page-image { position: relative; margin-bottom: .8em; border: 1px solid var(--border-color-primary); }
+.page-nav { display: flex; flex-wrap: wrap; gap: .3em .8em; align-items: center; font-size: .85em; margin-bottom: .3em; }
+.page-nav .off { color: var(--body-text-color-subdued); opacity: .5; }
+.page-nav .zoom { margin-left: auto; cursor: pointer; }
+.page-scroll { overflow: auto; margin-bottom: .8em; }
+.page-image { position: relative; border: 1px solid var(--border-color-primary); width: 100%; }
+.page-nav:has(.zoom-toggle:checked) + .page-scroll .page-image { width: 200%; }
 .page-image img { width: 100%; display: block; }
 .page-image .highlight { position: absolute; background: rgba(255, 213, 79, .45); outline: 2px solid #f5a000;
   mix-blend-mode: multiply; }
@@ -56,7 +61,20 @@ ul.documents { list-style: none; padding-left: 0; margin: 0; max-height: 260px; 
 ul.documents li { margin-bottom: .45em; line-height: 1.3; }
 .tag { font-size: .75em; border: 1px solid currentColor; border-radius: 3px; padding: 0 .3em; }
 .hidden-target { display: none !important; }
+code.block { display: block; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9em; }
 """
+
+# Removing uploads deletes their files: the browser asks first, naming them; nothing chosen goes straight
+# through (the server says to choose some).
+REMOVE_JS = """(chosen) => {
+  const names = (chosen || []).join(', ');
+  if (!names || confirm('Remove ' + names + ' from the index and delete the file' + (chosen.length > 1 ? 's' : '')
+      + '? This cannot be undone.')) document.querySelector('#remove-confirmed').click();
+  return [];
+}"""
+
+# How often a tab looks again at the filter, which is the server's and may be changed from another tab.
+FILTER_REFRESH_S = 3
 
 # After a reply: its question at the top of the chat's view, the answer's first lines under it.
 REPLY_JS = """() => { setTimeout(() => {
@@ -102,13 +120,30 @@ LINKS_JS = """() => {
     }
   };
   document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('#chat a[href^="#cite-"], #chat a[href^="#alone-"]');
+    const link = event.target.closest
+      && event.target.closest('#chat a[href^="#cite-"], #chat a[href^="#alone-"], #doc-view a[href^="#page-"]');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
     const target = link.getAttribute('href').slice(1);
-    send(target.startsWith('cite-') ? 'cite-target' : 'alone-target', target);
+    send(target.startsWith('alone-') ? 'alone-target' : 'cite-target', target);
   }, true);
+  // Gradio labels each message with its raw Markdown and HTML ("bot's message: > <strong>&#40;…"): a screen
+  // reader would read the markup aloud. The label becomes the text the message shows.
+  const chat = document.querySelector('#chat');
+  let pending = false;
+  const relabel = () => {
+    pending = false;
+    for (const message of chat.querySelectorAll('[aria-label]')) {
+      const label = message.getAttribute('aria-label');
+      if (!label.includes("'s message: ")) continue;
+      const who = label.slice(0, label.indexOf("'s message: "));
+      const want = who + "'s message: " + message.innerText.replace(/\\s+/g, ' ').trim();
+      if (label !== want) message.setAttribute('aria-label', want);
+    }
+  };
+  if (chat) new MutationObserver(() => { if (!pending) { pending = true; requestAnimationFrame(relabel); } })
+    .observe(chat, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-label'] });
 }"""
 
 
@@ -145,6 +180,8 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
                 info="the files you added; only these can be removed here",
             )  # fmt: skip
             remove = gr.Button("Remove the chosen documents", elem_id="remove", size="sm")
+            # Clicked by REMOVE_JS once the person has confirmed: a removal deletes the files.
+            confirmed = gr.Button("Remove", elem_id="remove-confirmed", elem_classes="hidden-target")
             removed = gr.Markdown(elem_id="documents-status")
             with gr.Accordion("Settings", open=False):
                 k = gr.Slider(1, 10, value=app.settings.k, step=1, label="Passages to show",
@@ -195,7 +232,16 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         cite.submit(app.open_citation, [cite, answers], view, **private).then(None, js=SCROLL_JS)
         panel_button.click(None, js=PANEL_JS, **private)
         new.click(lambda: ([], [], [], EMPTY), None, [*conversation, view], **private)
-        only.change(app.set_filter, only, scope, show_progress="hidden", **private)
+        # .input, not .change: only a person's choice sets the server's filter, never the refresh below.
+        only.input(app.set_filter, only, scope, show_progress="hidden", **private)
+
+        def follow_filter(shown: list[str] | None):
+            """The server's filter as another tab left it: the scope line always, the filter box only
+            where it differs (rewriting it while a person chooses would undo their choice)."""
+            now = app.searched()
+            return app.scope_chip(), gr.skip() if sorted(shown or []) == sorted(now) else gr.update(value=now)
+
+        gr.Timer(FILTER_REFRESH_S).tick(follow_filter, only, [scope, only], show_progress="hidden", **private)
         panel = [table, only, yours, scope, chat]
         # The upload is queued at once and followed until done: no request holds the indexing.
         # The file box is emptied once its files are queued: it is ready for the next upload at once,
@@ -205,7 +251,8 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         ).then(app.follow_upload, job, [status, only, yours], concurrency_limit=None, **private).then(
             app.panel, None, panel, **private
         )
-        remove.click(app.remove_uploads, yours, [removed, only, yours], **private).then(
+        remove.click(None, yours, None, js=REMOVE_JS, **private)
+        confirmed.click(app.remove_uploads, yours, [removed, only, yours], **private).then(
             app.panel, None, panel, **private
         )
         # What the index holds is the server's: a second tab, or this one reloaded, shows it as it is now.

@@ -131,7 +131,8 @@ def launch(app: QAApp, host: str, port: int, auth: Login | None, **kwargs) -> No
         auth=auth,
         share=False,  # never a public link unless the code is changed on purpose
         quiet=True,  # Gradio would print an invitation to share=True; `qa serve` prints its own address
-        max_file_size=MAX_FILE_BYTES,
+        # No max_file_size: Gradio's own refusal is a red "Error" on the drop zone and a corner toast in
+        # "Mb". The route guard bounds a request; qa.app.uploads refuses a file over the limit in the panel.
         css=CSS,
         theme=theme(),
         footer_links=["api"],
