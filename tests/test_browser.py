@@ -323,6 +323,7 @@ def test_on_a_phone_the_chat_comes_first_and_the_panel_is_one_tap_away(server, b
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(url)
     expect(page.locator("#panel")).not_to_have_class(re.compile(r"\bopen\b"))
+    assert_in_view(page, "#panel-button")  # on the first screen, not below it
     # An example on the start screen asks when tapped.
     page.locator("#chat").get_by_text("How many years in prison have TITAN investigations produced?").click()
     expect(page.locator("#chat")).to_contain_text("2,000 years", timeout=60_000)
@@ -339,6 +340,11 @@ def test_on_a_phone_the_chat_comes_first_and_the_panel_is_one_tap_away(server, b
     expect(page.locator("#doc-view mark.answer")).to_contain_text("DAVID KEANE")
     page.wait_for_timeout(300)
     assert page.locator("#doc-view").bounding_box()["y"] < 844
+    # ... and a way back up to the answer.
+    page.locator("#doc-view .back-to-answer").click()
+    page.wait_for_timeout(300)
+    chat = page.locator("#chat").bounding_box()
+    assert -1 <= chat["y"] <= 100 and chat["y"] + chat["height"] <= 844  # the chat, whole, on screen
     page.locator("#panel-button").click()
     expect(page.locator("#only")).to_be_visible()
     assert_in_view(page, "#only")

@@ -82,6 +82,8 @@ def document_html(doc: Document, hit: Hit | None = None, cited: str = "", page: 
     its page `page`. `cited`: "R-N", the citation this is (for the page links)."""
     where = f" · cited: {text(hit.location)}" if hit is not None else ""
     head = (
+        # On a phone the view is below the chat: a way back up to the answer (hidden on a desktop).
+        '<a class="back-to-answer" href="#chat">↑ Back to the answer</a>'
         f'<div class="doc-title">{text(readable_title(doc.title, doc.text))}</div>'
         f'<div class="doc-id">{text(doc.id)}{where}</div>'
     )

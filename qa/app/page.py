@@ -33,6 +33,19 @@ CSS = """
 #chat .scroll-down-button-container, #chat button[aria-label="Clear"] { display: none; }
 #panel-button { display: none; }
 @media (max-width: 999px) { #panel-button { display: inline-flex; } }
+/* The side panel: a chosen document is one line, cut with an ellipsis; long names wrap, never cut. */
+#only .token { max-width: 100%; }
+#only .token span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#yours label, #yours span { white-space: normal; overflow-wrap: anywhere; }
+/* A reply on a phone uses the screen's width; the start text keeps off the chat's border. */
+@media (max-width: 600px) {
+  #chat .message-wrap .message, #chat .bubble { max-width: 100% !important; }
+  /* Shorter on a phone, so that the panel's button is on the first screen under the question box. */
+  #chat { height: calc(100vh - 440px) !important; min-height: 300px !important; }
+}
+#chat .placeholder-content, #chat .placeholder { padding: 1em; }
+.back-to-answer { display: none; }
+@media (max-width: 999px) { .back-to-answer { display: inline-block; margin-bottom: .4em; } }
 #doc-column { position: sticky; top: 8px; align-self: flex-start; }
 #doc-view .doc-body { max-height: calc(100vh - 150px); overflow-y: auto; line-height: 1.5; padding-right: .5em;
   position: relative; }
@@ -57,7 +70,7 @@ mark.answer, .passage mark, .card mark { background: #ffd54f; color: inherit; }
 .card a.cite, #chat a.cite { text-decoration: none; }
 details summary { cursor: pointer; }
 #scope { font-size: .9em; }
-ul.documents { list-style: none; padding-left: 0; margin: 0; max-height: 260px; overflow-y: auto; }
+ul.documents { list-style: none; padding-left: 0; margin: 0; }
 ul.documents li { margin-bottom: .45em; line-height: 1.3; }
 .tag { font-size: .75em; border: 1px solid currentColor; border-radius: 3px; padding: 0 .3em; }
 .hidden-target { display: none !important; }
@@ -163,7 +176,7 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         with gr.Sidebar(label="Documents and settings", open=True, width=340, elem_id="panel"):
             only = gr.Dropdown(
                 app.document_choices(), value=app.searched(), multiselect=True, elem_id="only",
-                label="Search only these documents", info="none chosen: all of them",
+                label="Search only these documents", info="leave it empty to search them all",
             )  # fmt: skip
             gr.Markdown("**Add documents**")
             upload = gr.File(file_count="multiple", elem_id="upload", label="Files", height=110)
@@ -193,7 +206,7 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
                 # No scrolling to the bottom after a reply: the question and its answer are put in view
                 # (REPLY_JS), not the reply's last sources.
                 chat = gr.Chatbot(
-                    elem_id="chat", height="calc(100vh - 300px)", min_height=320, show_label=False,
+                    elem_id="chat", height="calc(100vh - 330px)", min_height=320, show_label=False,
                     group_consecutive_messages=False, autoscroll=False, buttons=[], feedback_options=None,
                     placeholder=app.loaded(), examples=[{"text": q} for q in EXAMPLES],
                 )  # fmt: skip

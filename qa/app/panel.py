@@ -58,7 +58,7 @@ class Panel:
         if not only:
             return f"Searching all {plural(total, 'document')}."
         names = "; ".join(text(short_title(self.title(d), 50)) for d in only[:3]) + ("; …" if len(only) > 3 else "")
-        return f"**Searching only {len(only)} of {plural(total, 'document')}:** {names} · change it under Documents"
+        return f"**Searching only {len(only)} of {plural(total, 'document')}:** {names} · change it under “Search only these documents” in the side panel"
 
     def loaded(self) -> str:
         """The start screen: what the index holds, and what to do."""
