@@ -1,6 +1,7 @@
 """Which hand-made signals still pay once the reader decides: each removed in turn, cross-validated.
 
     .venv/bin/python benchmarks/ablation.py [--rows benchmarks/scorer-features.npz]
+    .venv/bin/python benchmarks/ablation.py --without sentence_cosine,neighbour_cosine,sentence_cosine_gap
 
 Reads the rows benchmarks/fit_scorer.py saved (no model call), then for every signal of the sentence
 scorer (qa.answering.scoring.SENTENCE_FEATURES), of the question (QUESTION_SIGNALS) and of the reader's
@@ -57,21 +58,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=str(ROOT / "benchmarks" / "scorer-features.npz"))
     parser.add_argument("--out", help="write every figure here as JSON")
+    parser.add_argument("--without", help="comma-separated sentence signals to remove together, and nothing else")
     args = parser.parse_args()
     table = Table.load(args.rows)
     results = {"all": run(table, SETS)}
     print("all", json.dumps(results["all"]), flush=True)
-    for c, name in enumerate(SENTENCE_FEATURES):
+    group = args.without.split(",") if args.without else []
+    if group:
+        t = Table.load(args.rows)
+        t.features[:, [SENTENCE_FEATURES.index(name) for name in group]] = 0.0
+        results[f"sentence:{'+'.join(group)}"] = run(t, SETS)
+    for c, name in enumerate([] if group else SENTENCE_FEATURES):
         t = Table.load(args.rows)
         t.features[:, c] = 0.0
         results[f"sentence:{name}"] = run(t, SETS)
         print(f"sentence:{name}", json.dumps(results[f"sentence:{name}"]), flush=True)
-    for c, name in enumerate(QUESTION_SIGNALS):
+    for c, name in enumerate([] if group else QUESTION_SIGNALS):
         t = Table.load(args.rows)
         t.signals[:, c] = 0.0
         results[f"signal:{name}"] = run(t, SETS)
         print(f"signal:{name}", json.dumps(results[f"signal:{name}"]), flush=True)
-    for c, name in enumerate(READER_QUESTION_FEATURES[: -len(QUESTION_SIGNALS)]):
+    for c, name in enumerate([] if group else READER_QUESTION_FEATURES[: -len(QUESTION_SIGNALS)]):
         results[f"verdict:{name}"] = run(table, SETS, reader_drop=c)
         print(f"verdict:{name}", json.dumps(results[f"verdict:{name}"]), flush=True)
     base = results["all"]
