@@ -272,7 +272,10 @@ SPHINX_PAGE = """<!doctype html><html><head><title>Logging Cookbook &#8212; Pyth
 <div class="highlight"><pre>2005-03-23 23:47:11,663 - spam_application - INFO - creating an instance
 2005-03-23 23:47:11,665 - spam_application - INFO - done</pre></div>
 <dl class="py method"><dt class="sig">assertTrue(expr, msg=None)<a class="headerlink" href="#assertTrue">¶</a></dt>
-<dd><p>Test that expr is true, and report msg when it is not.</p></dd></dl>
+<dd><p>Test that expr is true, and report msg when it is not.</p><p>Example:</p>
+<div class="highlight"><pre>import unittest
+self.assertTrue(ready, msg="not ready")
+</pre></div></dd></dl>
 <p>Each record keeps the name of the logger that made it, so output from many modules stays apart.</p>
 </section></section></div></body></html>"""
 
@@ -293,6 +296,8 @@ def test_technical_pages_keep_their_headings_and_lose_their_permalink_marks_and_
     units = [doc.text[a:b] for a, b in sentences(doc.text)]
     assert any(u.startswith(block) and u.endswith("INFO - done") for u in units)
     assert doc.date == ""  # the page declares no date: 2005-03-23 is sample output
+    # A code block inside a definition's body keeps its lines too (trafilatura would fold them into one).
+    assert '• Example:\n\nimport unittest\nself.assertTrue(ready, msg="not ready")\n\n' in doc.text
 
 
 def test_a_long_code_block_is_cut_between_its_lines_never_inside_one(tmp_path, embedder):

@@ -48,8 +48,27 @@ def declared_date(tree) -> str:
     return ""
 
 
+# trafilatura turns some preformatted blocks (a <pre> inside a list item or a quote) into a <quote> and
+# folds its lines into one: each line end inside a <pre> is marked with this character (⏎, "return")
+# first, so that the block comes back as code with its lines wherever trafilatura puts it.
+LINE = "\u23ce"
+
+
+def _mark_lines(tree) -> None:
+    for pre in tree.iter("pre"):
+        for node in pre.iter():
+            if node.text:
+                node.text = node.text.replace("\n", LINE)
+            if node is not pre and node.tail:
+                node.tail = node.tail.replace("\n", LINE)
+
+
 def _text(element) -> str:
-    return " ".join("".join(element.itertext()).split())
+    return " ".join("".join(element.itertext()).replace(LINE, " ").split())
+
+
+def _code(element) -> str:
+    return "".join(element.itertext()).replace(LINE, "\n")
 
 
 def _blocks(element, builder: TextBuilder, in_list: bool = False) -> str | None:
@@ -66,8 +85,8 @@ def _blocks(element, builder: TextBuilder, in_list: bool = False) -> str | None:
             _list(child, builder)
         elif tag == "table":
             _table(child, builder)
-        elif tag == "code":  # a code block: its lines kept, a unit of its own
-            builder.code("".join(child.itertext()))
+        elif tag == "code" or LINE in "".join(child.itertext()):  # a code block: its lines kept, a unit of its own
+            builder.code(_code(child))
         elif tag == "p" or tag == "quote" and not len(child):
             text = _text(child)
             builder.item(text) if in_list else builder.paragraph(text)
@@ -78,9 +97,8 @@ def _blocks(element, builder: TextBuilder, in_list: bool = False) -> str | None:
 
 def _is_block(element) -> bool:
     """A paragraph, list, table or quote, or a code block (it spans lines; inline code does not)."""
-    return (
-        element.tag in ("p", "list", "table", "quote") or element.tag == "code" and "\n" in "".join(element.itertext())
-    )
+    lines = "".join(element.itertext())
+    return element.tag in ("p", "list", "table", "quote") or element.tag == "code" and ("\n" in lines or LINE in lines)
 
 
 def _list(element, builder: TextBuilder) -> None:
@@ -121,6 +139,7 @@ def read_html(data: bytes, name: str, progress: bool = False) -> Extract:
     except (etree.ParserError, ValueError):
         raise QAError(f"{name}: no main text found in the page; skipped") from None
     without_permalinks(tree)
+    _mark_lines(tree)
     xml = trafilatura.extract(
         tree,
         output_format="xml",
