@@ -152,6 +152,12 @@ def test_bad_questions_and_k_are_refused(seeds_index):
         ("When did the ice retreat?", "The ice began to retreat some 22,000 years ago.", "22,000 years ago"),
         ("When was the valley forested?", "The valley was forested by 9000 BP.", "9000 BP"),
         ("When were the dykes built?", "Dykes were built in the 11–13th century AD.", "11–13th century AD"),
+        # A table row names what a number counts by its column.
+        (
+            "How many firearms were seized between July and September 2024?",
+            "Quarter: July to September 2024; Cocaine (kg): 401; Cannabis (kg): 1,310; Firearms: 97",
+            "97",
+        ),
         # Times of day, as a table row reads ("header: value").
         ("When does the library close on Fridays?", "Day: Friday; Closing time: 19:30", "19:30"),
         ("What time does the ferry leave?", "The ferry leaves at 7.30 pm from the north quay.", "7.30 pm"),

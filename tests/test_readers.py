@@ -336,3 +336,55 @@ def test_a_code_answer_is_shown_as_code_with_no_part_of_it_in_bold(tmp_path, emb
     if result.best is code:
         bar = reply_markdown(result).split("\n")[0]
         assert '<code class="block">for count in range&#40;3&#41;:<br>greet&#40;' in bar and "“" not in bar
+
+
+def _seizures_docx(path: Path) -> None:
+    import docx
+
+    from tests.files import SEIZURES
+
+    document = docx.Document()
+    document.add_paragraph("Seizures by quarter are shown below. The unit seized drugs in every quarter of the year.")
+    table = document.add_table(rows=len(SEIZURES), cols=len(SEIZURES[0]))
+    for r, cells in enumerate(SEIZURES):
+        for c, value in enumerate(cells):
+            table.cell(r, c).text = value
+    document.save(str(path))
+
+
+def _seizures_markup(kind: str) -> str:
+    from tests.files import SEIZURES
+
+    intro = "Seizures by quarter are shown below. The unit seized drugs in every quarter of the year."
+    if kind == "md":
+        rows = ["| " + " | ".join(cells) + " |" for cells in SEIZURES]
+        return f"# Seizures\n\n{intro}\n\n" + "\n".join([rows[0], "|---|---|---|---|", *rows[1:]]) + "\n"
+    cells = lambda tag, row: "".join(f"<{tag}>{value}</{tag}>" for value in row)  # noqa: E731
+    body = f"<tr>{cells('th', SEIZURES[0])}</tr>" + "".join(f"<tr>{cells('td', row)}</tr>" for row in SEIZURES[1:])
+    return f"<html><head><title>Seizures</title></head><body><main><h1>Seizures</h1><p>{intro}</p><table>{body}</table></main></body></html>"
+
+
+@pytest.mark.parametrize("suffix", ["pdf", "docx", "html", "md"])
+def test_a_table_in_every_format_is_answered_from_its_own_row_with_the_value_in_bold(suffix, tmp_path, embedder):
+    from qa.answering.answers import answer
+    from qa.indexing.build import build_index
+    from qa.settings import Settings
+    from qa.store.local.index import Index
+    from tests.files import make_table_pdf
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    path = docs / f"seizures.{suffix}"
+    if suffix == "pdf":
+        make_table_pdf(path)
+    elif suffix == "docx":
+        _seizures_docx(path)
+    else:
+        path.write_text(_seizures_markup(suffix), encoding="utf-8")
+    settings = Settings(index_root=str(tmp_path / "root"))
+    build_index(docs, "t", settings, embedder=embedder)
+    index = Index.load(tmp_path / "root" / "t")
+    result = answer("How many firearms were seized between July and September 2024?", index, settings=settings)
+    best = result.best
+    assert best.answer_text == "Quarter: July to September 2024; Cocaine (kg): 401; Cannabis (kg): 1,310; Firearms: 97"
+    assert best.span_text == "97"

@@ -115,6 +115,16 @@ def counted_words(question: str) -> set[str]:
     return set(stem_words(words))
 
 
+def _column_of(sentence: str, at: int) -> set[str]:
+    """Stems of the column name a value at `at` stands under in a table row as the readers write it
+    ("Firearms: 97" in "Quarter: July to September; Firearms: 97"); empty elsewhere."""
+    cell = sentence[sentence.rfind("; ", 0, at) + 1 : at]
+    name, colon, gap = cell.rpartition(":")
+    if not colon or gap.strip() or len(name.split()) > 6:
+        return set()
+    return set(stem_words(_WORD.findall(name.lower())))
+
+
 def answer_span(question: str, sentence: str, question_words: set[str]) -> tuple[int, int] | None:
     """Offsets in `sentence` of the answer to `question`, when the question asks for a date, number or name.
 
@@ -140,7 +150,12 @@ def answer_span(question: str, sentence: str, question_words: set[str]) -> tuple
         lo, hi = inside[0], inside[-1]
         near = {stems[i] for i in range(max(0, lo - WINDOW), min(len(words), hi + WINDOW + 1))
                 if not lo <= i <= hi and stems[i] in question_words}  # fmt: skip
-        follows = bool(units & set(stems[hi + 1 : hi + 1 + FOLLOWS]))
+        # ... or, in a table row ("Quarter: July to September; Firearms: 97"), names it as its column.
+        # Only within its own cell: "1,310; Firearms: 97" does not count firearms with 1,310.
+        cell_end = sentence.find("; ", b)
+        cell_end = len(sentence) if cell_end < 0 else cell_end
+        after = [stems[i] for i in range(hi + 1, min(len(words), hi + 1 + FOLLOWS)) if words[i][0] < cell_end]
+        follows = bool(units & set(after)) or bool(units & _column_of(sentence, a))
         if units and not follows:
             continue
         key = (follows, len(near), -lo)  # the counted thing, then most question words nearby, then the earliest
