@@ -134,6 +134,8 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     for selector in ("#only", "#upload", "#scope", "#question", "#by-document", "#clear"):
         assert_in_view(page, selector)
     expect(page.locator("#scope")).to_have_text("Searching all 5 documents.")
+    # (14) The page fits the window: nothing below the fold at 1400x900, the footer included.
+    assert page.evaluate("document.documentElement.scrollHeight") <= 900
     scope, question_box = page.locator("#scope").bounding_box(), page.locator("#question").bounding_box()
     assert 0 <= question_box["y"] - (scope["y"] + scope["height"]) <= 40
 
@@ -272,6 +274,13 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     page.get_by_role("option", name="Heron count (uploads/herons.txt)").click()
     page.keyboard.press("Escape")
     expect(page.locator("#scope")).to_contain_text("Searching only 1 of 8 documents: Heron count")
+    expect(page.locator("#scope")).to_contain_text("change it under “Search only these documents”")
+    # (12) The chosen document is one line; the hint reads true after a choice; no list scrolls inside the panel.
+    assert page.locator("#only .token").first.bounding_box()["height"] < 40
+    expect(page.locator("#only")).to_contain_text("leave it empty to search them all")
+    assert page.evaluate(
+        "(() => { const l = document.querySelector('ul.documents'); return l.scrollHeight <= l.clientHeight + 1; })()"
+    )
 
     # (1) A second tab, and this one reloaded, show the uploads and the filter: they are the server's.
     other = browser.new_page(viewport={"width": 1400, "height": 900})
