@@ -357,6 +357,13 @@ def test_on_a_phone_the_chat_comes_first_and_the_panel_is_one_tap_away(server, b
     page.locator("#panel-button").click()
     expect(page.locator("#only")).to_be_visible()
     assert_in_view(page, "#only")
+    # (13) Choosing a document closes the filter's list, which would cover the panel.
+    page.locator("#only input").click()
+    page.get_by_role("option", name=re.compile("Cheshire")).click()
+    expect(page.get_by_role("option")).to_have_count(0)
+    expect(page.locator("#scope")).to_contain_text("Searching only 1 of")
+    page.locator("#only .token-remove, #only [aria-label*='emove']").first.click()  # the server's filter: undone
+    expect(page.locator("#scope")).to_contain_text("Searching all")
     page.close()
 
 

@@ -141,6 +141,17 @@ LINKS_JS = """() => {
     const target = link.getAttribute('href').slice(1);
     send(target.startsWith('alone-') ? 'alone-target' : 'cite-target', target);
   }, true);
+  // On a phone the filter's list covers the panel: a choice closes it (a desktop keeps it open for more).
+  document.addEventListener('mousedown', (event) => {
+    const option = event.target.closest && event.target.closest('#only [role="option"]');
+    if (!option || window.innerWidth >= 1000) return;
+    setTimeout(() => {
+      const input = document.querySelector('#only input');
+      if (!input) return;
+      input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', code: 'Escape', keyCode: 27, bubbles: true }));
+      input.blur();
+    }, 150);
+  }, true);
   // Gradio labels each message with its raw Markdown and HTML ("bot's message: > <strong>&#40;…"): a screen
   // reader would read the markup aloud. The label becomes the text the message shows.
   const chat = document.querySelector('#chat');
