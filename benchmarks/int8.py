@@ -36,11 +36,11 @@ FIGURES = ("hit@1", "answer@1", "abstain", "false_abstain")
 def evaluate(cache: Path, questions: list[str], docs: dict[str, Path], root: Path) -> dict:
     out = {}
     for path in questions:
-        report = root / f"{Path(path).stem}.json"
+        report = root / f"{Path(path).parent.name}-{Path(path).stem}.json"
         command = [QA, "--index-root", str(root), "eval", "--modes", "hybrid", "-q", "--json", str(report)]
         command += ["--questions", str(path), "--docs", str(docs.get(path, ROOT / "seeds" / "docs"))]
         subprocess.run(command, env={**os.environ, "QA_CACHE": str(cache)}, check=True, capture_output=True)
-        out[Path(path).stem] = json.loads(report.read_text())
+        out[f"{Path(path).parent.name}/{Path(path).stem}"] = json.loads(report.read_text())
     return out
 
 
