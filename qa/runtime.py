@@ -7,7 +7,7 @@ takes about 3.5 s here before any model is loaded, while onnxruntime and tokeniz
 second, so `qa ask` from the shell is bound by that import, not by answering. The vectors agree with
 torch's to about 1e-7 (tests/test_runtime.py) and a question's vector comes several times faster.
 
-`QA_RUNTIME=torch` turns the exports off (the baseline in benchmarks/cli_speed.py); a failed export
+`QA_RUNTIME=torch` turns the exports off (benchmarks/speed.py times `qa ask` both ways); a failed export
 falls back to torch with a warning, never to a failed question.
 """
 
