@@ -6,11 +6,11 @@ import io
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
 from qa.readers.layout import Extract, TextBuilder, is_heading_shaped
+from qa.readers.pdf_tables import Table, layout_cells, two_columns_of_prose, with_tables
 
 # pypdf warns about every odd object it works around, and the file is still read: those warnings stay
 # quiet. What it logs while a page is read that means lost text is reported as that page's (_PageErrors).
@@ -19,9 +19,6 @@ _PYPDF = logging.getLogger("pypdf")
 _MIN_CHARS_PER_PAGE = 2  # fewer letters and digits than this a page, on average: a scan with no text layer
 _EDGE = 2  # lines at the top and at the bottom of a page where running headers and footers sit
 _PAGE_NUMBER = re.compile(r"(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", re.I)
-# Layout extraction puts three or more spaces between cells of a table row, one or two between words.
-_CELL = re.compile(r"\S+(?: {1,2}\S+)*")
-_PROSE_COLUMN = 25  # a cell this long on both sides of a gap is prose in two columns, not a table row
 _HYPHENATED = re.compile(r"[A-Za-z]+-[A-Za-z]+")
 _LINE_END_HYPHEN = re.compile(r"([A-Za-z]+)-$")
 _ENDS_SENTENCE = tuple('.!?:;"”’)')
@@ -57,15 +54,7 @@ class _PageErrors(logging.Handler):
         _PYPDF.propagate = self._saved[1]
 
 
-@dataclass(frozen=True)
-class _Table:
-    """A table found on a page: its first row (the column names) and the others, cell by cell."""
-
-    header: list[str]
-    rows: list[list[str]]
-
-
-def _page_lines(page) -> list[str | _Table]:
+def _page_lines(page) -> list[str | Table]:
     """A page's lines, blank ones kept (they separate paragraphs), and its tables in their place. Layout
     extraction keeps the vertical gaps between paragraphs and the columns of a table; on a page of prose
     in columns side by side it would interleave them, so plain extraction (content order) reads that page."""
@@ -73,79 +62,13 @@ def _page_lines(page) -> list[str | _Table]:
         raw = page.extract_text(extraction_mode="layout").splitlines()
     except Exception:  # layout mode is the stricter of the two; plain may still read the page
         return [" ".join(line.split()) for line in page.extract_text().splitlines()]
-    cells = [[(m.start(), m.group()) for m in _CELL.finditer(line)] for line in raw]
-    filled = [c for c in cells if c]
-    two_columns = [c for c in filled if len(c) == 2 and min(len(c[0][1]), len(c[1][1])) >= _PROSE_COLUMN]
-    if filled and len(two_columns) > 0.3 * len(filled):
+    cells = layout_cells(raw)
+    if two_columns_of_prose(cells):
         return [" ".join(line.split()) for line in page.extract_text().splitlines()]
-    return _with_tables(cells)
+    return with_tables(cells)
 
 
-def _with_tables(cells: list[list[tuple[int, str]]]) -> list[str | _Table]:
-    """Lines as text, except where three or more rows of two or more cells stand one under another: a
-    table. Rows are either the groups of lines between blank lines (a cell that wraps spans several lines
-    of its group) or, in a table with no blank lines, each line of two or more cells with the one-cell
-    lines under it. Each cell goes to the column whose start is nearest its own."""
-    blocks: list[list[int]] = []  # groups of consecutive non-blank line numbers
-    for i, line in enumerate(cells):
-        if line and blocks and blocks[-1][-1] == i - 1:
-            blocks[-1].append(i)
-        elif line:
-            blocks.append([i])
-    tables: dict[int, tuple[list[str], _Table]] = {}  # first line number -> caption lines, table
-    taken: set[int] = set()
-    b = 0
-    while b < len(blocks):
-        e = b
-        while e < len(blocks) and any(len(cells[i]) >= 2 for i in blocks[e]):
-            e += 1
-        rows = _region_rows(blocks[b:e], cells)
-        if len(rows) >= 3:
-            lines = [i for block in blocks[b:e] for i in block]
-            first = next(i for i in lines if len(cells[i]) >= 2)
-            widest = max(lines, key=lambda i: len(cells[i]))
-            table = [_by_column(row, [start for start, _ in cells[widest]]) for row in rows]
-            caption = [" ".join(text for _, text in cells[i]) for i in lines if i < first]
-            tables[lines[0]] = (caption, _Table(table[0], table[1:]))
-            taken.update(lines)
-        b = max(e, b + 1)
-    out: list[str | _Table] = []
-    for i, line in enumerate(cells):
-        if i in tables:
-            caption, table = tables[i]
-            out += [*caption, "", table, ""]
-        elif i not in taken:
-            out.append(" ".join(text for _, text in line))
-    return out
-
-
-def _region_rows(region: list[list[int]], cells) -> list[list[list[tuple[int, str]]]]:
-    """The rows of a run of line groups, each row the cells of its lines."""
-    if len(region) >= 3:  # rows apart: each group is a row
-        rows = [[cells[i] for i in block] for block in region]
-        first = next(n for n, line in enumerate(rows[0]) if len(line) >= 2)
-        rows[0] = rows[0][first:]
-        return rows
-    rows: list[list[list[tuple[int, str]]]] = []
-    for block in region:
-        for i in block:
-            if len(cells[i]) >= 2:
-                rows.append([cells[i]])
-            elif rows:  # a wrapped cell's next line
-                rows[-1].append(cells[i])
-    return rows
-
-
-def _by_column(row: list[list[tuple[int, str]]], starts: list[int]) -> list[str]:
-    parts: list[list[str]] = [[] for _ in starts]
-    for line in row:
-        for start, text in line:
-            nearest = min(range(len(starts)), key=lambda c: abs(starts[c] - start))
-            parts[nearest].append(text)
-    return [" ".join(p) for p in parts]
-
-
-def _edges(lines: list[str | _Table]) -> list[int]:
+def _edges(lines: list[str | Table]) -> list[int]:
     filled = [i for i, line in enumerate(lines) if line and isinstance(line, str)]
     return filled[:_EDGE] + filled[_EDGE:][-_EDGE:]
 
@@ -154,7 +77,7 @@ def _edge_key(line: str) -> str:
     return re.sub(r"\d+", "#", line.lower())
 
 
-def _strip_running(pages: list[list[str | _Table]]) -> list[list[str | _Table]]:
+def _strip_running(pages: list[list[str | Table]]) -> list[list[str | Table]]:
     """Drop the lines at the top or bottom of the pages that recur on at least half of them (with any
     number: "Annual report 2026 - page 3"), and lone page numbers there."""
     counts = Counter(key for lines in pages for key in {_edge_key(lines[i]) for i in _edges(lines)})
@@ -205,13 +128,13 @@ def _paragraphs(lines: list[str], width: int, keep: set[str]) -> list[str]:
     return out
 
 
-def _text_of(line: str | _Table) -> str:
+def _text_of(line: str | Table) -> str:
     return line if isinstance(line, str) else " ".join(" ".join(row) for row in [line.header, *line.rows])
 
 
-def _parts(lines: list[str | _Table], width: int, keep: set[str]) -> list[str | _Table]:
+def _parts(lines: list[str | Table], width: int, keep: set[str]) -> list[str | Table]:
     """A page's paragraphs and tables, in order."""
-    out: list[str | _Table] = []
+    out: list[str | Table] = []
     run: list[str] = []
     for line in [*lines, None]:
         if isinstance(line, str):
@@ -304,7 +227,7 @@ def read_pdf(data: bytes, name: str, progress: bool = False) -> Extract:
         for part in _parts(lines, width, keep):
             if first:
                 builder.page(number)
-            if isinstance(part, _Table):
+            if isinstance(part, Table):
                 builder.rows(part.header, part.rows)
                 last = ""
             else:
