@@ -26,17 +26,17 @@ SETS = ["squad-dev", "seeds", "natural", "seeds-questions-of-squad-dev", "squad-
 FIGURES = ("answer@1", "hit@1", "abstain", "false_abstain")
 
 
-def run(table, names, reader_drop: int | None = None) -> dict:
+def run(table, names, reader_drop: tuple[int, ...] = ()) -> dict:
     import qa.training.fit_reader as fit_reader
 
     original = fit_reader.question_row
 
     def without(*args):
         row = original(*args)
-        row[reader_drop] = 0.0
+        row[list(reader_drop)] = 0.0
         return row
 
-    if reader_drop is not None:
+    if reader_drop:
         fit_reader.question_row = without
     try:
         figures, curves = fit_reader.cross_validate_reader(table, names)
@@ -58,16 +58,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=str(ROOT / "benchmarks" / "scorer-features.npz"))
     parser.add_argument("--out", help="write every figure here as JSON")
-    parser.add_argument("--without", help="comma-separated sentence signals to remove together, and nothing else")
+    parser.add_argument(
+        "--without", help="comma-separated signals (sentence or verdict) to remove together, and nothing else"
+    )
     args = parser.parse_args()
     table = Table.load(args.rows)
     results = {"all": run(table, SETS)}
     print("all", json.dumps(results["all"]), flush=True)
     group = args.without.split(",") if args.without else []
     if group:
+        unknown = set(group) - set(SENTENCE_FEATURES) - set(READER_QUESTION_FEATURES)
+        if unknown:
+            parser.error(f"no such signal: {', '.join(sorted(unknown))}")
         t = Table.load(args.rows)
-        t.features[:, [SENTENCE_FEATURES.index(name) for name in group]] = 0.0
-        results[f"sentence:{'+'.join(group)}"] = run(t, SETS)
+        t.features[:, [SENTENCE_FEATURES.index(name) for name in group if name in SENTENCE_FEATURES]] = 0.0
+        verdict = tuple(READER_QUESTION_FEATURES.index(name) for name in group if name in READER_QUESTION_FEATURES)
+        results[f"without:{'+'.join(group)}"] = run(t, SETS, reader_drop=verdict)
     for c, name in enumerate([] if group else SENTENCE_FEATURES):
         t = Table.load(args.rows)
         t.features[:, c] = 0.0
@@ -79,7 +85,7 @@ def main() -> int:
         results[f"signal:{name}"] = run(t, SETS)
         print(f"signal:{name}", json.dumps(results[f"signal:{name}"]), flush=True)
     for c, name in enumerate([] if group else READER_QUESTION_FEATURES[: -len(QUESTION_SIGNALS)]):
-        results[f"verdict:{name}"] = run(table, SETS, reader_drop=c)
+        results[f"verdict:{name}"] = run(table, SETS, reader_drop=(c,))
         print(f"verdict:{name}", json.dumps(results[f"verdict:{name}"]), flush=True)
     base = results["all"]
     print("\nchange against all signals (answer@1 / abstain at false_abstain 0.10, else at the threshold):")

@@ -30,7 +30,7 @@ from qa.text.abbreviations import expand
 from qa.text.names import new_names, new_person
 from qa.text.names import words as cased_words
 from qa.text.passages import indexed_text
-from qa.text.reading import NUMBER, absent_share, bigrams, content_words, question_names, read_sentence
+from qa.text.reading import NUMBER, absent_share, content_words, question_names, read_sentence
 from qa.text.sentences import code_start
 
 MAX_K = 100
@@ -117,7 +117,6 @@ def candidates(
     asked_words = {w.lower() for w in cased_words(question)}
     # "Who is the PCC for Dorset?" already holds the words of "Police and Crime Commissioner".
     expanded_words = {w.lower() for w in cased_words(expanded)}
-    pairs = bigrams(expanded)
     hit_rows = np.array([h.row for h in hits], dtype=np.int64)
     held = focus.holds(hit_rows)
     coverage, lacking = focus.coverage(hit_rows, held), focus.heaviest_missing(hit_rows, held)
@@ -147,9 +146,7 @@ def candidates(
                 "novelty": len(own - words) / len(own) if own else 0.0,
                 "log_words": log_words(reading.length),
                 "new_name": named,
-                "bigrams": len(pairs & reading.pairs) / len(pairs) if pairs else 0.0,
                 "passage_missing": float(lacking[i]),
-                "full_sentence": float(reading.full_stop),
             }
             # Neighbours and gaps are filled in below, once every row is known.
             rows.append([row.get(name, 0.0) for name in SENTENCE_FEATURES])

@@ -30,13 +30,11 @@ SENTENCE_FEATURES = (
     "novelty",  # share of the sentence's content words that are not the question's: an answer adds something
     "log_words",  # log of the sentence's length in words
     "new_name",  # the sentence holds a proper name the question does not (qa.text.names)
-    "bigrams",  # share of the question's adjacent content-word pairs that the sentence also has
     # The sentence before or after: "It in turn evolved into Modern English." answers through the
     # sentence before it, which names what "it" is.
     "neighbour_cosine",  # the higher cosine of the sentences either side, in the same passage
     "neighbour_focus",  # the higher sentence focus of the sentences either side
     "passage_missing",  # the weight of the heaviest question term its passage (with context) lacks
-    "full_sentence",  # ends as a sentence does (. ! ? or a closing quote): not a heading, label or "X said:"
     # The same signals against the best of the question's candidates: what is high for one question is
     # low for another, and a linear model needs the comparison made for it.
     "sentence_cosine_gap",  # sentence cosine minus the best sentence cosine among the candidates

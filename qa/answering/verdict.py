@@ -30,7 +30,6 @@ READ_FEATURES = ("reader_logit", "span_score", "scorer_logit")
 # What describes one question's read candidates, for "do the documents answer this?".
 READER_QUESTION_FEATURES = (
     "reader_best",  # the best reader logit among the candidates
-    "reader_margin",  # best minus runner-up reader logit
     "combined_best",  # the combiner's probability for the answer sentence
     "span_best",  # the span score (start + end logit) in the answer sentence
     "scorer_confidence",  # the answerable scorer of qa.answering.scoring (no reader) for the same question
@@ -155,11 +154,9 @@ def question_row(
     reader_logits: np.ndarray, span_scores: np.ndarray, combined: np.ndarray, scorer_confidence: float, signals
 ) -> np.ndarray:
     """READER_QUESTION_FEATURES of one question from its read candidates."""
-    ordered = np.sort(reader_logits)[::-1]
-    margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 0.0
     best = int(np.argmax(combined))
     return np.array(
-        [float(ordered[0]), margin, float(combined[best]), float(span_scores[best]), scorer_confidence]
+        [float(np.max(reader_logits)), float(combined[best]), float(span_scores[best]), scorer_confidence]
         + [float(v) for v in signals]
     )
 

@@ -26,12 +26,6 @@ def _stems(text: str) -> list[str]:
     return stem_words([w for w in _WORD.findall(text.lower()) if w not in _STOP])
 
 
-def bigrams(text: str) -> set[tuple[str, str]]:
-    """Adjacent pairs of stemmed content words: "management board", "sustainable funding"."""
-    stems = _stems(text)
-    return set(zip(stems, stems[1:], strict=False))
-
-
 def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: "supports" and "supported" count as one."""
     return set(_stems(text))
@@ -42,9 +36,7 @@ class Reading:
     """What a sentence says, as the answer scorer reads it; the same whatever the question."""
 
     words: frozenset[str]  # content words (content_words)
-    pairs: frozenset[tuple[str, str]]  # adjacent content-word pairs (bigrams)
     terms: frozenset[str]  # the keyword index's terms (qa.store.local.keyword.terms)
-    full_stop: bool  # ends as a sentence does
     length: int  # in words
     cased: tuple[str, ...]  # its words, case kept (for names)
 
@@ -55,15 +47,12 @@ def read_sentence(sentence: str) -> Reading:
     stems = _stems(sentence)
     return Reading(
         frozenset(stems),
-        frozenset(zip(stems, stems[1:], strict=False)),
         frozenset(terms(sentence)),
-        sentence.rstrip().endswith(_FULL_STOP),
         len(sentence.split()),
         cased_words(sentence),
     )
 
 
-_FULL_STOP = tuple(".!?\"'”’)")
 NUMBER = re.compile(r"\d[\d,./]*\d|\d")
 _NAME = re.compile(r"(?<=\S )[A-Z][\w’'-]+|\b[A-Z]{2,}\b")
 
