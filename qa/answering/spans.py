@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from qa.readers.layout import row_cells
 from qa.text.terms import stem_words
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -118,9 +119,8 @@ def counted_words(question: str) -> set[str]:
 def _column_of(sentence: str, at: int) -> set[str]:
     """Stems of the column name a value at `at` stands under in a table row as the readers write it
     ("Firearms: 97" in "Quarter: July to September; Firearms: 97"); empty elsewhere."""
-    cell = sentence[sentence.rfind("; ", 0, at) + 1 : at]
-    name, colon, gap = cell.rpartition(":")
-    if not colon or gap.strip() or len(name.split()) > 6:
+    name = next((name for name, start, _ in row_cells(sentence) if start == at), "")
+    if len(name.split()) > 6:
         return set()
     return set(stem_words(_WORD.findall(name.lower())))
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qa.readers.layout import row_cells
+
 log = logging.getLogger(__name__)
 
 # Rendered width in pixels: sharp on a 500-700 px panel, about 100-250 KB a page as PNG.
@@ -73,17 +75,14 @@ def find_span(page_text: str, sentence: str) -> tuple[int, int] | None:
     return where[at], where[at + len(needle) - 1] + 1
 
 
-# A table row as the readers write it: "Quarter: July to September 2024; Tonnes: 401" (qa.readers.layout).
-_ROW_VALUE = re.compile(r"(?:^|; )(?:[^;:]{1,80}: )?([^;]+)")
-
-
 def find_spans(page_text: str, sentence: str) -> list[tuple[int, int]]:
     """Where `sentence` is in `page_text`: one span (find_span), or for a table row, which is not on the
     page as written, each of its values where it stands, in order after the one before (a wrapped value
     by its first line). Nothing when fewer than half the values are found."""
     haystack, where = _letters(page_text)
     whole = _letters(sentence)[0]
-    values = [_letters(m.group(1))[0] for m in _ROW_VALUE.finditer(sentence)] if "; " in sentence else []
+    # A table row as the readers write it: "Quarter: July to September 2024; Tonnes: 401".
+    values = [_letters(sentence[a:b])[0] for _, a, b in row_cells(sentence)] if "; " in sentence else []
     if not whole or haystack.find(whole) >= 0 or len(values) < 2:
         span = find_span(page_text, sentence)
         return [span] if span else []

@@ -44,6 +44,17 @@ def table_rows(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+# A cell of such a row: its column name (up to 80 characters, no ";" or ":"), if any, then its value.
+_CELL = re.compile(r"(?:^|(?<=; ))(?:([^;:]{1,80}):\s+)?([^;]+)")
+
+
+def row_cells(text: str) -> list[tuple[str, int, int]]:
+    """A row written by table_rows read back: (column name or "", start, end of the value) per cell.
+    The answer's bold number and the page's highlight both read rows through this, so the form
+    changes in one place."""
+    return [(m.group(1) or "", m.start(2), m.end(2)) for m in _CELL.finditer(text)]
+
+
 class TextBuilder:
     """Assembles a document's text one paragraph at a time, noting where headings and pages begin.
 
