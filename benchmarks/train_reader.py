@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/train_reader.py            # about an hour on 2 cores; resumes if killed
     .venv/bin/python benchmarks/train_reader.py --smoke    # a few steps on 50 questions, into build/
+    .venv/bin/python benchmarks/train_reader.py --work COPY --cooldown 2400   # a finished reader mid-run
 
 The recipe (which pairs, which negatives) is qa.training.recipe's docstring; the log of loss and held-out
 figures per checkpoint is WORK/log.jsonl; rerunning after a kill resumes from WORK/checkpoint.pt.
@@ -41,6 +42,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (same code, seed and pairs)")
     parser.add_argument("--base", help="the base model's folder, where the bundled package is not installed")
+    parser.add_argument(
+        "--cooldown",
+        type=int,
+        help="from WORK's checkpoint, take the learning rate to zero over this many steps and stop",
+    )
     args = parser.parse_args()
     if args.export:
         print(json.dumps(export_checkpoint(args.work, args.out), indent=2))
@@ -52,7 +58,7 @@ def main() -> None:
     card = train(
         args.data, args.out, args.work, recipe=recipe, seed=args.seed, lr=args.lr, max_tokens=args.max_tokens,
         layers=args.layers, epochs=args.epochs, held_limit=args.held, checkpoint_every=args.checkpoint_every,
-        threads=args.threads, init=args.init, device=args.device, base_model=args.base,
+        threads=args.threads, init=args.init, device=args.device, base_model=args.base, cooldown=args.cooldown,
     )  # fmt: skip
     print(json.dumps(card, indent=2))
 

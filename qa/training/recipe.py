@@ -142,13 +142,17 @@ def train(
     init: Path | None = None,
     device: str = "cpu",
     base_model: str | None = None,
+    cooldown: int | None = None,
 ) -> dict:
     """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
     weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
     `work`/log.jsonl. `init`: shipped weights (reader.safetensors) to start from instead of the base
     model, so a longer run builds on an earlier one. `device`: where to train ("cuda" on a GPU machine:
     the same code, seed and pairs); `base_model`: the base's folder where the bundled package is not
-    installed (a GPU machine given a copy). Returns the final card."""
+    installed (a GPU machine given a copy). `cooldown`: from the checkpoint it resumes, take the learning
+    rate linearly to zero over this many steps and stop there (a run's own schedule reaches zero only at
+    the end of its plan; a copy of its work folder cooled down gives a finished reader mid-run, as
+    warmup-stable-decay schedules do). Returns the final card."""
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
@@ -190,18 +194,29 @@ def train(
     # The heads start from nothing: they learn at a higher rate than the pretrained layers.
     optimizer = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": heads, "lr": HEAD_LR}], weight_decay=0.01)
     warmup = max(1, len(plan) // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (len(plan) - s) / max(1, len(plan) - warmup))
-    )
+
+    def multiplier(s: int) -> float:  # warmup, then linearly down to zero at the end of the plan
+        return min(1.0, (s + 1) / warmup) * max(0.0, (len(plan) - s) / max(1, len(plan) - warmup))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, multiplier)
     checkpoint, log_path = work / "checkpoint.pt", work / "log.jsonl"
-    step, elapsed_before = 0, 0.0
+    step, elapsed_before, cool = 0, 0.0, None
     if checkpoint.is_file():
         saved = torch.load(checkpoint, weights_only=False, map_location="cpu")
         model.load_state_dict(saved["model"], strict=False)
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
         step, elapsed_before = saved["step"], saved["elapsed"]
+        cool = saved.get("cooldown")  # (from step, to step) of a cooldown begun before
         torch.set_rng_state(saved["rng"].cpu())
+    starts_cooling = bool(cooldown) and cool is None
+    if starts_cooling:
+        cool = (step, min(len(plan), step + cooldown))
+    end = cool[1] if cool else len(plan)
+    if cool:
+        peak = multiplier(cool[0])
+        cooled = lambda s: peak * max(0.0, (cool[1] - s) / (cool[1] - cool[0]))  # noqa: E731
+        schedule.lr_lambdas = [cooled] * len(optimizer.param_groups)
     model.train()
 
     def log(record: dict) -> None:
@@ -214,9 +229,11 @@ def train(
              "batch_size": batch_size, "lr": lr, "init": _name_of(init), "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
     if step == 0:  # where the curve starts: the base, or the weights of `init`
         log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
+    if starts_cooling:
+        log({"event": "cooldown", "from_step": cool[0], "to_step": cool[1], "lr": lr * multiplier(cool[0])})
     bar = tqdm(total=len(plan), initial=step, disable=not progress, desc="training the reader", unit="batch")
     run_start, recent = time.time(), []
-    while step < len(plan):
+    while step < end:
         loss, _ = loss_of(model, *collate(tokenizer, plan[step], max_tokens))
         optimizer.zero_grad()
         loss.backward()
@@ -229,7 +246,7 @@ def train(
         bar.set_postfix(loss=f"{np.mean(recent[-50:]):.3f}")
         if step % log_every == 0:
             log({"event": "step", "step": step, "loss": round(float(np.mean(recent[-log_every:])), 4)})
-        if step % checkpoint_every == 0 or step == len(plan):
+        if step % checkpoint_every == 0 or step == end:
             elapsed = elapsed_before + time.time() - run_start
             figures = evaluate(model, tokenizer, held, max_tokens)
             log({"event": "checkpoint", "step": step, "loss": round(float(np.mean(recent)), 4),
@@ -238,20 +255,21 @@ def train(
             tmp = checkpoint.with_suffix(".tmp")
             torch.save({"model": trainable_state(model), "optimizer": optimizer.state_dict(),
                         "schedule": schedule.state_dict(), "step": step, "elapsed": elapsed,
-                        "rng": torch.get_rng_state()}, tmp)  # fmt: skip
+                        "rng": torch.get_rng_state(), "cooldown": cool}, tmp)  # fmt: skip
             tmp.replace(checkpoint)  # a kill mid-save leaves the previous checkpoint whole
     bar.close()
     elapsed = elapsed_before + time.time() - run_start
     figures = evaluate(model, tokenizer, held, max_tokens)
     card = write_reader(model, out, {
-        "name": f"minilm-{layers}l-reader-s{seed}",
+        "name": f"minilm-{layers}l-reader-s{seed}" + (f"-step{end}-cooled{cool[0]}" if cool else ""),
         "base": BUNDLED_MODEL,
         "base_sha256": base_sha,
         "max_tokens": max_tokens,
         "layers": layers,
         "seed": seed,
         "pairs": len(train_set),
-        "steps": len(plan),
+        "steps": end,
+        "of_steps": len(plan),
         "train_seconds": round(elapsed),
         "data_seconds": round(run_start - started),
         "recipe": recipe,
@@ -296,7 +314,8 @@ def export_checkpoint(work: Path, out: Path) -> dict:
     model = build_model(base, layers)
     model.load_state_dict(saved["model"], strict=False)
     card = {
-        "name": f"minilm-{layers}l-reader-s{start['seed']}-step{saved['step']}",
+        "name": f"minilm-{layers}l-reader-s{start['seed']}-step{saved['step']}"
+        + (f"-cooled{saved['cooldown'][0]}" if saved.get("cooldown") else ""),
         "base": BUNDLED_MODEL,
         "base_sha256": base_sha,
         "max_tokens": max_tokens,
@@ -306,8 +325,10 @@ def export_checkpoint(work: Path, out: Path) -> dict:
         "pairs": start["pairs"],
         "steps": saved["step"],
         "of_steps": start["steps"],
+        "cooldown": saved.get("cooldown"),
         "train_seconds": round(saved["elapsed"]),
         "recipe": start["recipe"],
         **{k: v for k, v in figures.items() if k.startswith("held_out")},
     }
+    out.mkdir(parents=True, exist_ok=True)
     return write_reader(model, out, card)
