@@ -231,7 +231,7 @@ def train(
         log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
     if starts_cooling:
         log({"event": "cooldown", "from_step": cool[0], "to_step": cool[1], "lr": lr * multiplier(cool[0])})
-    bar = tqdm(total=len(plan), initial=step, disable=not progress, desc="training the reader", unit="batch")
+    bar = tqdm(total=end, initial=step, disable=not progress, desc="training the reader", unit="batch")
     run_start, recent = time.time(), []
     while step < end:
         loss, _ = loss_of(model, *collate(tokenizer, plan[step], max_tokens))
