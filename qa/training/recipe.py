@@ -270,6 +270,7 @@ def train(
         "pairs": len(train_set),
         "steps": end,
         "of_steps": len(plan),
+        "cooldown": cool,
         "train_seconds": round(elapsed),
         "data_seconds": round(run_start - started),
         "recipe": recipe,
