@@ -178,13 +178,15 @@ def test_a_desktop_conversation_with_citations_uploads_and_the_side_panel(server
     expect(chat.get_by_text("When did he respond?", exact=True)).to_have_count(2, timeout=60_000)
     expect(last_reply(page)).not_to_contain_text("Searched with")
 
-    # (2) An older reply's citation opens its own passage after newer replies, in any order.
-    page.locator('#chat a[href="#cite-0-1"]').first.click()
-    expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
-    page.locator('#chat a[href="#cite-1-1"]').first.click()
+    # (2) An older reply's citation opens its own passage after newer replies, in any order; one clicked
+    # while another is still opening opens after it: the view ends on the last click, never an earlier one.
+    page.evaluate("""async () => {
+      const click = (n) => document.querySelector(`#chat a[href="#cite-${n}"]`).click();
+      click('0-1'); await new Promise((r) => setTimeout(r, 20)); click('1-1'); }""")
     expect(view.locator(".doc-id")).to_contain_text("002_59c356561a19db13.txt")
     page.locator('#chat a[href="#cite-0-1"]').first.click()
     expect(view.locator(".doc-id")).to_contain_text("001_3f8c2f727cca616f.txt")
+    expect(view.locator("mark.answer")).to_contain_text("outstanding rating")
 
     # (4) "By document" when asked by the switch: each card with its own confidence.
     page.locator("#by-document input").check()

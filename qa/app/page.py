@@ -253,7 +253,11 @@ def page(app: QAApp, delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
         alone.submit(app.ask_alone, [alone, chat, turns, answers, k, mode], conversation, **private).then(
             None, js=REPLY_JS
         )
-        cite.submit(app.open_citation, [cite, answers], view, **private).then(None, js=SCROLL_JS)
+        # A citation clicked while another is still opening opens after it ("always_last"): Gradio's
+        # default drops a click that comes while the event is pending, leaving the earlier one shown.
+        cite.submit(app.open_citation, [cite, answers], view, trigger_mode="always_last", **private).then(
+            None, js=SCROLL_JS
+        )
         panel_button.click(None, js=PANEL_JS, **private)
         new.click(lambda: ([], [], [], EMPTY), None, [*conversation, view], **private)
         # .input, not .change: only a person's choice sets the server's filter, never the refresh below.
