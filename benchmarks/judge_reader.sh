@@ -11,7 +11,9 @@
 set -e
 cd "$(dirname "$0")/.."
 cand=${1:?usage: benchmarks/judge_reader.sh FOLDER}
-out=build/judge-$(basename "$cand")
+# Named for the reader (reader.json's name), so that candidates exported to folders of one name ("out")
+# do not overwrite each other's results.
+out=build/judge-$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$cand/reader.json")
 mkdir -p "$out"
 cp "$cand/reader.safetensors" "$cand/reader.json" qa/answering/
 .venv/bin/python benchmarks/fit_scorer.py --candidates 8 --each 0 1 > "$out/fit.log" 2>&1
