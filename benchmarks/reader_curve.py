@@ -27,6 +27,7 @@ def curve(log: Path, before_hours: float = 0.0, every: int = 1) -> list[dict]:
 def markdown(points: list[dict]) -> str:
     keys = ["held_out_auc", "held_out_accuracy_at_1"]
     keys += sorted({k for p in points for k in p if k.startswith("held_out_auc_")})
+    keys += [k for k in ("held_out_worded_auc",) if any(k in p for p in points)]
     lines = [
         "| step | " + " | ".join(f"{p['step']:,}" for p in points) + " |",
         "|---|" + "---|" * len(points),
@@ -34,6 +35,7 @@ def markdown(points: list[dict]) -> str:
     ]
     for k in keys:
         label = k.replace("held_out_", "").replace("auc_", "AUC against ").replace("_", " ")
+        label = label.replace("worded auc", "AUC, questions worded apart")
         lines.append(f"| {label} | " + " | ".join(f"{p[k]:.3f}" if k in p else "" for p in points) + " |")
     return "\n".join(lines)
 

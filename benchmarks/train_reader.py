@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/train_reader.py            # about an hour on 2 cores; resumes if killed
     .venv/bin/python benchmarks/train_reader.py --smoke    # a few steps on 50 questions, into build/
     .venv/bin/python benchmarks/train_reader.py --work COPY --cooldown 2400   # a finished reader mid-run
+    .venv/bin/python benchmarks/train_reader.py --worded --init qa/answering/reader.safetensors --work W
+        # a second stage on questions worded like people's (qa.training.pairs)
 
 The recipe (which pairs, which negatives) is qa.training.recipe's docstring; the log of loss and held-out
 figures per checkpoint is WORK/log.jsonl; rerunning after a kill resumes from WORK/checkpoint.pt.
@@ -15,7 +17,7 @@ import json
 from pathlib import Path
 
 from qa.answering.reader import LAYERS, MAX_TOKENS
-from qa.training.pairs import RECIPE
+from qa.training.pairs import RECIPE, WORDED_RECIPE
 from qa.training.recipe import export_checkpoint, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,11 +49,15 @@ def main() -> None:
         type=int,
         help="from WORK's checkpoint, take the learning rate to zero over this many steps and stop",
     )
+    parser.add_argument(
+        "--worded", action="store_true", help="train on questions worded like people's (WORDED_RECIPE's counts)"
+    )
     args = parser.parse_args()
     if args.export:
         print(json.dumps(export_checkpoint(args.work, args.out), indent=2))
         return
-    recipe = {k: (None if v is None else max(1, int(v * args.scale))) for k, v in RECIPE.items()}
+    chosen = WORDED_RECIPE if args.worded else RECIPE
+    recipe = {k: (None if v is None else max(1, int(v * args.scale))) for k, v in chosen.items()}
     if args.smoke:
         recipe = {"squad11-train.jsonl.gz": 50}
         args.out = args.work = ROOT / "build" / "smoke"
@@ -59,6 +65,7 @@ def main() -> None:
         args.data, args.out, args.work, recipe=recipe, seed=args.seed, lr=args.lr, max_tokens=args.max_tokens,
         layers=args.layers, epochs=args.epochs, held_limit=args.held, checkpoint_every=args.checkpoint_every,
         threads=args.threads, init=args.init, device=args.device, base_model=args.base, cooldown=args.cooldown,
+        worded=args.worded,
     )  # fmt: skip
     print(json.dumps(card, indent=2))
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from qa.training import shapes
-from qa.training.pairs import examples_of
+from qa.training.pairs import examples_of, is_worded
 from tests.conftest import ROOT
 
 ARTICLE = [
@@ -55,6 +55,19 @@ def test_one_question_gives_its_positive_its_negatives_and_a_near_topic_one():
     near = next(p for p in examples_of(row, [ARTICLE[0]], random.Random(0)) if p.kind == "near-topic")
     # Its year or its count is another of the article's: the sentence that answered no longer does.
     assert near.question != row["question"] and near.sentence == ARTICLE[1].split(". ")[1]
+
+
+def test_a_question_worded_like_a_persons_copies_no_run_of_three_words_and_few_words_of_its_answer():
+    def row(question: str) -> dict:
+        return {"question": question, "title": "Merseyside", "context": ARTICLE[1], "answerable": True,
+                "answers": [{"text": "300", "start": 0}]}  # fmt: skip
+
+    assert is_worded(row("How many guns did the regional team take off the streets?"))
+    assert not is_worded(row("How many firearms did the unit seized in 2015?"))  # "the unit seized"
+    # No run of three copied, but most of its words are the answer sentence's.
+    assert not is_worded(row("In 2015 how many firearms were seized by the unit?"))
+    # The answer text is not in the paragraph: no sentence to compare with, not taken.
+    assert not is_worded({**row("How many guns were seized?"), "answers": [{"text": "400", "start": 0}]})
 
 
 def test_the_same_seed_makes_the_same_pairs_in_every_process():

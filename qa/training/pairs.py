@@ -22,6 +22,12 @@ The paragraph with its answer sentence taken out is what every question's same-p
 already are: sentence by sentence, the rest of the paragraph does not answer.
 Every sentence is read with its context as the product gives it: its title and the sentence before it.
 
+Worded like people's questions (`worded=True`, a second stage from a trained reader): only the
+answerable questions that copy no run of three words from their answer sentence (how the issue defines
+a question in a person's own words) and find at most half of their content words in it (SQuAD's
+questions find 0.62 on average, questions people word about the seeds about a third), with every
+unanswerable one; the pairs each makes are the same as above.
+
 Held out for the figure logged at each checkpoint: the articles whose title hashes to 0 mod 40, never
 trained on. The public benchmark (../shared/bench/squad-dev) and the seeds' question sets are never read.
 """
@@ -31,6 +37,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -176,8 +183,46 @@ RECIPE = {
 }
 
 
-def build_examples(data: Path, recipe: dict, seed: int) -> tuple[list[Example], list[Example]]:
-    """(training pairs, held-out pairs) from the files of `recipe`, each file's questions sampled by seed."""
+_WORD = re.compile(r"\w+")
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    w = _WORD.findall(text.lower())
+    return {tuple(w[i : i + 3]) for i in range(len(w) - 2)}
+
+
+def is_worded(row: dict) -> bool:
+    """Whether an answerable question is worded apart from its answer sentence (module docstring):
+    no run of three words copied from it, and at most WORDED_OVERLAP of its content words in it."""
+    answer = row["answers"][0]["text"].strip() if row["answers"] else ""
+    holding = [s for s in _split(row["context"]) if answer and answer in s]
+    if not holding:
+        return False
+    words = content_words(row["question"])
+    return worded_apart(row["question"], max(holding, key=lambda s: _overlap(words, s)))
+
+
+def worded_apart(question: str, sentence: str) -> bool:
+    """No run of three words of `sentence` in `question`, and at most WORDED_OVERLAP of its content words."""
+    words = content_words(question)
+    return not (_runs(question) & _runs(sentence)) and _overlap(words, sentence) <= WORDED_OVERLAP * len(words)
+
+
+WORDED_OVERLAP = 0.5
+# The worded stage's questions per file: about 2,000 steps of 32 pairs, unanswerable ones all taken.
+WORDED_RECIPE = {
+    "squad11-train.jsonl.gz": 7000,
+    "squad2-dev-train.jsonl.gz": None,
+    "squadshifts-new-wiki.jsonl.gz": 1200,
+    "squadshifts-reddit.jsonl.gz": 1200,
+    "squadshifts-amazon-reviews.jsonl.gz": 1200,
+    "selqa.jsonl.gz": 400,
+}
+
+
+def build_examples(data: Path, recipe: dict, seed: int, worded: bool = False) -> tuple[list[Example], list[Example]]:
+    """(training pairs, held-out pairs) from the files of `recipe`, each file's questions sampled by seed;
+    `worded`: only the training questions worded like people's (module docstring)."""
     rng = random.Random(seed)
     train, held = [], []
     for name, count in recipe.items():
@@ -194,6 +239,8 @@ def build_examples(data: Path, recipe: dict, seed: int) -> tuple[list[Example], 
         for r in rows:
             held_back = held_out(r["title"])
             if not held_back and count is not None and taken >= count:
+                continue
+            if worded and not held_back and r["answerable"] and not is_worded(r):
                 continue
             others = [p for p in paragraphs[r["title"]] if p != r["context"]]
             if r["title"] not in articles:

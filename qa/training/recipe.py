@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answering.reader import LAYERS, MAX_TOKENS, build_model, quantize, tokenize, trainable_state
-from qa.training.pairs import RECIPE, Example, build_examples, held_questions
+from qa.training.pairs import RECIPE, Example, build_examples, held_questions, worded_apart
 
 
 def batches(examples: list[Example], size: int, seed: int) -> list[list[Example]]:
@@ -107,11 +107,16 @@ def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int =
     for s, e in zip(scores, held, strict=True):
         by_question[e.question].append((s, e.label))
     answered = [max(v, key=lambda p: p[0])[1] == 1.0 for v in by_question.values() if any(lab for _, lab in v)]
+    # The questions worded apart from their answer sentence, as people word theirs (qa.training.pairs).
+    worded = {e.question for e in held if e.label == 1 and e.kind == "prose" and worded_apart(e.question, e.sentence)}
+    apart = np.array([e.question in worded for e in held], dtype=bool)
     return {
         "held_out_auc": round(auc(labels, scores), 4),
         "held_out_accuracy_at_1": round(float(np.mean(answered)), 4) if answered else 0.0,
         "held_out_pairs": len(held),
         **by_kind,
+        "held_out_worded_auc": round(auc(labels[apart], scores[apart]), 4),
+        "held_out_worded_questions": len(worded),
     }
 
 
@@ -143,6 +148,7 @@ def train(
     device: str = "cpu",
     base_model: str | None = None,
     cooldown: int | None = None,
+    worded: bool = False,
 ) -> dict:
     """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
     weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
@@ -152,7 +158,8 @@ def train(
     installed (a GPU machine given a copy). `cooldown`: from the checkpoint it resumes, take the learning
     rate linearly to zero over this many steps and stop there (a run's own schedule reaches zero only at
     the end of its plan; a copy of its work folder cooled down gives a finished reader mid-run, as
-    warmup-stable-decay schedules do). Returns the final card."""
+    warmup-stable-decay schedules do). `worded`: only questions worded like people's (qa.training.pairs).
+    Returns the final card."""
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
@@ -185,7 +192,9 @@ def train(
         p.requires_grad = False
     model.float().to(device)  # a base carried as float16 trains in float32
     started = time.time()
-    train_set, held = build_examples(data, recipe, seed)
+    train_set, held = build_examples(data, recipe, seed, worded)
+    if worded:  # the full recipe's held-out pairs, so that the logged figures compare with its runs'
+        _, held = build_examples(data, RECIPE, seed)
     held = held_questions(held, held_limit, seed)
     plan = [b for epoch in range(epochs) for b in batches(train_set, batch_size, seed + epoch)]
     params = [p for p in model.parameters() if p.requires_grad]
@@ -226,7 +235,7 @@ def train(
     if step == 0:
         log({"event": "start", "pairs": len(train_set), "held_out_pairs": len(held), "steps": len(plan),
              "positives": int(sum(e.label for e in train_set)), "seed": seed, "max_tokens": max_tokens, "layers": layers,
-             "batch_size": batch_size, "lr": lr, "init": _name_of(init), "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
+             "batch_size": batch_size, "lr": lr, "init": _name_of(init), "worded": worded, "recipe": {k: v for k, v in recipe.items()}})  # fmt: skip
     if step == 0:  # where the curve starts: the base, or the weights of `init`
         log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
     if starts_cooling:
@@ -261,12 +270,15 @@ def train(
     elapsed = elapsed_before + time.time() - run_start
     figures = evaluate(model, tokenizer, held, max_tokens)
     card = write_reader(model, out, {
-        "name": f"minilm-{layers}l-reader-s{seed}" + (f"-step{end}-cooled{cool[0]}" if cool else ""),
+        "name": f"minilm-{layers}l-reader-s{seed}"
+        + ("-worded" if worded else "")
+        + (f"-step{end}-cooled{cool[0]}" if cool else ""),
         "base": BUNDLED_MODEL,
         "base_sha256": base_sha,
         "max_tokens": max_tokens,
         "layers": layers,
         "seed": seed,
+        "init": _name_of(init),
         "pairs": len(train_set),
         "steps": end,
         "of_steps": len(plan),
@@ -274,6 +286,7 @@ def train(
         "train_seconds": round(elapsed),
         "data_seconds": round(run_start - started),
         "recipe": recipe,
+        "worded": worded,
         **figures,
     })  # fmt: skip
     log({"event": "done", **card})
@@ -315,7 +328,9 @@ def export_checkpoint(work: Path, out: Path) -> dict:
     model = build_model(base, layers)
     model.load_state_dict(saved["model"], strict=False)
     card = {
-        "name": f"minilm-{layers}l-reader-s{start['seed']}-step{saved['step']}"
+        "name": f"minilm-{layers}l-reader-s{start['seed']}"
+        + ("-worded" if start.get("worded") else "")
+        + f"-step{saved['step']}"
         + (f"-cooled{saved['cooldown'][0]}" if saved.get("cooldown") else ""),
         "base": BUNDLED_MODEL,
         "base_sha256": base_sha,
@@ -329,6 +344,7 @@ def export_checkpoint(work: Path, out: Path) -> dict:
         "cooldown": saved.get("cooldown"),
         "train_seconds": round(saved["elapsed"]),
         "recipe": start["recipe"],
+        "worded": start.get("worded", False),
         **{k: v for k, v in figures.items() if k.startswith("held_out")},
     }
     out.mkdir(parents=True, exist_ok=True)
