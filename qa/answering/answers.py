@@ -34,6 +34,7 @@ from qa.text.reading import NUMBER, absent_share, content_words, question_names,
 from qa.text.sentences import code_start
 
 MAX_K = 100
+OVERLAP = SENTENCE_FEATURES.index("overlap")
 
 
 def check_question(question: str, settings: Settings = Settings()) -> str:
@@ -210,7 +211,9 @@ def decide(
         passages = np.array([i for i, _, _ in found.sentences], dtype=np.int64)
         rows = shortlist(probabilities, np.array(pool_rows), verdict.candidates, passages, verdict.each)
         reading = reader.read(found.question, read_items(hits, found.sentences, rows))
-        combined = verdict.combiner.probability(read_rows(reading.logits, reading.span_scores, probabilities[rows]))
+        combined = verdict.combiner.probability(
+            read_rows(reading.logits, reading.span_scores, probabilities[rows], found.features[rows, OVERLAP])
+        )
         best = int(rows[int(np.argmax(combined))])
         best_row[found.sentences[best][0]] = best
         row = question_row(reading.logits, reading.span_scores, combined, confidence, found.signals)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.answering.scoring import Logistic, question_features
+from qa.answering.scoring import SENTENCE_FEATURES, Logistic, question_features
 from qa.answering.verdict import (
     HIGH_PRECISION,
     READ_FEATURES,
@@ -27,7 +27,7 @@ from qa.training.fit import FOLDS, KIND_NAMES, SEED, Table, _logistic, _mean, fi
 # How many sentences the reader reads, and how many of them are each passage's best whatever the
 # scorer says: chosen by the cross-validated answer@1 and the speed benchmark (benchmarks/fit_scorer.py
 # --candidates prints the figures for others). Each passage's best first, so that the reader weighs
-# every top passage: with the shipped reader as good on squad-dev and the seeds (0.855, 0.929 either
+# every top passage: with the step-9,200 reader as good on squad-dev and the seeds (0.855, 0.929 either
 # way) and better on the natural questions (answer@1 0.833 against 0.815, hit@1 0.889 against 0.870);
 # with the step-3,200 one it measured worse (docs/reader.md).
 CANDIDATES = 8
@@ -35,6 +35,7 @@ EACH = 1
 # Share of answerable questions the threshold may decline on the folds it is fitted on: the target is
 # false_abstain <= 0.10 held out, and a fitted quantile lands above itself on unseen questions.
 FALSE_ABSTAIN = 0.06
+OVERLAP = SENTENCE_FEATURES.index("overlap")
 MIN_SPANS = 10  # a kind's bold part is judged on at least this many answers
 
 
@@ -66,7 +67,9 @@ class Verdicts:
         if not len(rows):
             return None
         t = self.t
-        combined = self.combiner.probability(read_rows(t.reader[rows], t.reader_span_score[rows], self.p[rows]))
+        combined = self.combiner.probability(
+            read_rows(t.reader[rows], t.reader_span_score[rows], self.p[rows], t.features[rows, OVERLAP])
+        )
         best = int(rows[int(np.argmax(combined))])
         features = question_row(
             t.reader[rows], t.reader_span_score[rows], combined, self.old_confidence(q), t.signals[q]
@@ -83,7 +86,7 @@ def fit_reader(
     with_answers = np.unique(t.dataset[t.answerable])
     rows = [v.shortlist(q) for q in train if t.dataset[q] in with_answers]
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    x = read_rows(t.reader[rows], t.reader_span_score[rows], v.p[rows])
+    x = read_rows(t.reader[rows], t.reader_span_score[rows], v.p[rows], t.features[rows, OVERLAP])
     v.combiner = _logistic(x, t.right[rows], READ_FEATURES, t.dataset[t.question[rows]])
     verdicts = [v.question(q) for q in train]
     feats = np.array([r[1] if r else np.zeros(len(READER_QUESTION_FEATURES)) for r in verdicts])
