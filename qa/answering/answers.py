@@ -34,7 +34,6 @@ from qa.text.reading import NUMBER, absent_share, content_words, question_names,
 from qa.text.sentences import code_start
 
 MAX_K = 100
-OVERLAP = SENTENCE_FEATURES.index("overlap")
 
 
 def check_question(question: str, settings: Settings = Settings()) -> str:
@@ -212,7 +211,7 @@ def decide(
         rows = shortlist(probabilities, np.array(pool_rows), verdict.candidates, passages, verdict.each)
         reading = reader.read(found.question, read_items(hits, found.sentences, rows))
         combined = verdict.combiner.probability(
-            read_rows(reading.logits, reading.span_scores, probabilities[rows], found.features[rows, OVERLAP])
+            read_rows(reading.logits, reading.span_scores, probabilities[rows], found.features[rows])
         )
         best = int(rows[int(np.argmax(combined))])
         best_row[found.sentences[best][0]] = best

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa.answering.answers import OVERLAP, candidates, check_question
+from qa.answering.answers import candidates, check_question
 from qa.answering.reader import load_reader
 from qa.answering.scoring import Scorers, load_scorers, question_features
 from qa.answering.verdict import load_reader_scorers, question_row, read_items, read_rows, shortlist
@@ -118,9 +118,7 @@ def _read_each(found, probabilities: np.ndarray, rows_of: dict[str, list[int]], 
     for doc_id, rows in shortlists.items():
         logits, spans = reading.logits[at : at + len(rows)], reading.span_scores[at : at + len(rows)]
         at += len(rows)
-        combined = verdict.combiner.probability(
-            read_rows(logits, spans, probabilities[rows], found.features[rows, OVERLAP])
-        )
+        combined = verdict.combiner.probability(read_rows(logits, spans, probabilities[rows], found.features[rows]))
         best = int(np.argmax(combined))
         features = question_row(logits, spans, combined, scored[doc_id][2], found.signals)
         out[doc_id] = (int(rows[best]), float(combined[best]), float(verdict.answerable.probability(features)[0]))

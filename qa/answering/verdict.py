@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answering.reader import context_text
-from qa.answering.scoring import QUESTION_SIGNALS, WEIGHTS, Logistic
+from qa.answering.scoring import QUESTION_SIGNALS, SENTENCE_FEATURES, WEIGHTS, Logistic
 from qa.records import Hit
 from qa.text.passages import context_of
 
@@ -31,6 +31,7 @@ from qa.text.passages import context_of
 # with the answer, the sentence scorer (built on word matches) knows least and the reader should count
 # most (cross-validated natural answer@1 0.815 -> 0.852, the other sets unchanged; docs/reader.md).
 READ_FEATURES = ("reader_logit", "span_score", "scorer_logit", "reader_apart")
+_OVERLAP = SENTENCE_FEATURES.index("overlap")
 # What describes one question's read candidates, for "do the documents answer this?".
 READER_QUESTION_FEATURES = (
     "reader_best",  # the best reader logit among the candidates
@@ -150,12 +151,12 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def read_rows(
-    reader_logits: np.ndarray, span_scores: np.ndarray, scorer_probabilities: np.ndarray, overlap: np.ndarray
+    reader_logits: np.ndarray, span_scores: np.ndarray, scorer_probabilities: np.ndarray, sentence_features: np.ndarray
 ) -> np.ndarray:
-    """READ_FEATURES of each read candidate; `overlap`: the share of the question's words each holds."""
-    return np.column_stack(
-        [reader_logits, span_scores, logit(scorer_probabilities), reader_logits * (1 - np.asarray(overlap))]
-    )
+    """READ_FEATURES of each read candidate, from what the reader and the sentence scorer said of it and its
+    row of SENTENCE_FEATURES."""
+    apart = 1 - sentence_features[:, _OVERLAP]  # the share of the question's content words it lacks
+    return np.column_stack([reader_logits, span_scores, logit(scorer_probabilities), reader_logits * apart])
 
 
 def question_row(

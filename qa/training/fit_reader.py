@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.answering.scoring import SENTENCE_FEATURES, Logistic, question_features
+from qa.answering.scoring import Logistic, question_features
 from qa.answering.verdict import (
     HIGH_PRECISION,
     READ_FEATURES,
@@ -35,7 +35,6 @@ EACH = 1
 # Share of answerable questions the threshold may decline on the folds it is fitted on: the target is
 # false_abstain <= 0.10 held out, and a fitted quantile lands above itself on unseen questions.
 FALSE_ABSTAIN = 0.06
-OVERLAP = SENTENCE_FEATURES.index("overlap")
 MIN_SPANS = 10  # a kind's bold part is judged on at least this many answers
 
 
@@ -68,7 +67,7 @@ class Verdicts:
             return None
         t = self.t
         combined = self.combiner.probability(
-            read_rows(t.reader[rows], t.reader_span_score[rows], self.p[rows], t.features[rows, OVERLAP])
+            read_rows(t.reader[rows], t.reader_span_score[rows], self.p[rows], t.features[rows])
         )
         best = int(rows[int(np.argmax(combined))])
         features = question_row(
@@ -86,7 +85,7 @@ def fit_reader(
     with_answers = np.unique(t.dataset[t.answerable])
     rows = [v.shortlist(q) for q in train if t.dataset[q] in with_answers]
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    x = read_rows(t.reader[rows], t.reader_span_score[rows], v.p[rows], t.features[rows, OVERLAP])
+    x = read_rows(t.reader[rows], t.reader_span_score[rows], v.p[rows], t.features[rows])
     v.combiner = _logistic(x, t.right[rows], READ_FEATURES, t.dataset[t.question[rows]])
     verdicts = [v.question(q) for q in train]
     feats = np.array([r[1] if r else np.zeros(len(READER_QUESTION_FEATURES)) for r in verdicts])
