@@ -56,7 +56,8 @@ def main() -> int:
     from qa.answering.reader import dequantize
     from qa.embedding import resolve_model
     from qa.settings import BUNDLED_MODEL
-    from qa.training.recipe import evaluate, write_reader
+    from qa.training.held_out import evaluate
+    from qa.training.recipe import write_reader
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dirs", nargs="+", type=Path)

@@ -8,56 +8,15 @@ was; a log (loss every 50 steps, held-out figures at each checkpoint) tells how 
 from __future__ import annotations
 
 import json
-import random
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from qa.answering.reader import LAYERS, MAX_TOKENS, build_model, quantize, tokenize, trainable_state
-from qa.training.pairs import RECIPE, Example, build_examples, held_questions, worded_apart
-
-
-def batches(examples: list[Example], size: int, seed: int) -> list[list[Example]]:
-    """Shuffled batches of similar length (less padding), the same for the same seed."""
-    rng = random.Random(seed)
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    chunk = size * 50
-    out = []
-    for c in range(0, len(order), chunk):
-        part = sorted(order[c : c + chunk], key=lambda i: len(examples[i].sentence) + len(examples[i].context))
-        out += [[examples[i] for i in part[b : b + size]] for b in range(0, len(part), size)]
-    rng.shuffle(out)
-    return out
-
-
-def collate(tokenizer, batch: list[Example], max_tokens: int):
-    """Tensors for one batch, pieces as the product makes them (qa.answering.reader.tokenize): answer labels and
-    span targets as piece positions (-100: none)."""
-    import torch
-
-    encoded, offsets, allowed = tokenize(
-        tokenizer, [e.question for e in batch], [(e.sentence, e.context) for e in batch], max_tokens
-    )
-    starts, ends = [], []
-    for row, e in enumerate(batch):
-        first = last = -100
-        if e.span[0] >= 0:
-            for j in np.flatnonzero(allowed[row]):
-                a, b = offsets[row, j]
-                if first < 0 and b > e.span[0]:
-                    first = j
-                if a < e.span[1]:
-                    last = j
-        if first < 0 or last < first:
-            first = last = -100
-        starts.append(first)
-        ends.append(last)
-    labels = torch.tensor([e.label for e in batch], dtype=torch.float32)
-    return encoded, labels, torch.tensor(starts), torch.tensor(ends), torch.from_numpy(allowed)
-
+from qa.answering.reader import LAYERS, MAX_TOKENS, build_model, quantize, trainable_state
+from qa.training.batching import batches, collate
+from qa.training.held_out import evaluate
+from qa.training.pairs import RECIPE, build_examples, held_questions
 
 HEAD_LR = 5e-4
 # The span's two cross-entropies start near log(64) each against the answer's 0.5: weighted down so
@@ -79,53 +38,6 @@ def loss_of(model, encoded, labels, starts, ends, allowed):
         e = end[has].masked_fill(mask, -1e4)
         loss = loss + SPAN_WEIGHT * (F.cross_entropy(s, starts[has]) + F.cross_entropy(e, ends[has]))
     return loss, logit.detach()
-
-
-def evaluate(model, tokenizer, held: list[Example], max_tokens: int, size: int = 64) -> dict:
-    """Held-out figures: AUC of answer logits (positives against all negatives), and how often the
-    positive outranks every negative of its question (accuracy@1 among that question's pairs)."""
-    import torch
-
-    model.eval()
-    scores = []
-    with torch.inference_mode():
-        for b in range(0, len(held), size):
-            encoded, *_ = collate(tokenizer, held[b : b + size], max_tokens)
-            scores.append(model(**encoded.to(next(model.parameters()).device))[0].float().cpu().numpy())
-    model.train()
-    scores = np.concatenate(scores) if scores else np.zeros(0)
-    labels = np.array([e.label for e in held])
-    kinds = np.array([e.kind for e in held])
-    # Each kind of made negative against every positive: does the reader rank what answers above it?
-    by_kind = {
-        f"held_out_auc_{kind}": round(
-            auc(labels[(labels == 1) | (kinds == kind)], scores[(labels == 1) | (kinds == kind)]), 4
-        )
-        for kind in sorted(set(kinds[labels == 0]))
-    }
-    by_question = defaultdict(list)
-    for s, e in zip(scores, held, strict=True):
-        by_question[e.question].append((s, e.label))
-    answered = [max(v, key=lambda p: p[0])[1] == 1.0 for v in by_question.values() if any(lab for _, lab in v)]
-    # The questions worded apart from their answer sentence, as people word theirs (qa.training.pairs).
-    worded = {e.question for e in held if e.label == 1 and e.kind == "prose" and worded_apart(e.question, e.sentence)}
-    apart = np.array([e.question in worded for e in held], dtype=bool)
-    return {
-        "held_out_auc": round(auc(labels, scores), 4),
-        "held_out_accuracy_at_1": round(float(np.mean(answered)), 4) if answered else 0.0,
-        "held_out_pairs": len(held),
-        **by_kind,
-        "held_out_worded_auc": round(auc(labels[apart], scores[apart]), 4),
-        "held_out_worded_questions": len(worded),
-    }
-
-
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    pos, neg = scores[labels == 1], scores[labels == 0]
-    if not len(pos) or not len(neg):
-        return 0.0
-    ranks = np.argsort(np.argsort(np.r_[pos, neg])) + 1
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def train(
