@@ -41,7 +41,8 @@ FEATURES = ROOT / "benchmarks" / "scorer-features.npz"
 
 
 def main() -> int:
-    from qa.evaluation.evaluate import as_unanswerable, load_questions, prepare_index
+    from qa.evaluation.evaluate import prepare_index
+    from qa.evaluation.questions import as_unanswerable, load_questions
     from qa.settings import Settings
     from qa.training.fit import Table, collect, concat, cross_validate, fit
 

@@ -22,8 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from qa.answering.answers import answer  # noqa: E402
 from qa.answering.spans import _NUMBER  # noqa: E402
-from qa.evaluation.evaluate import load_questions, prepare_index  # noqa: E402
+from qa.evaluation.evaluate import prepare_index  # noqa: E402
 from qa.evaluation.metrics import contains_answer  # noqa: E402
+from qa.evaluation.questions import load_questions  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev"

@@ -9,7 +9,8 @@ import pytest
 from qa.cli import main
 from qa.errors import QAError
 from qa.evaluation.beir import evaluate_beir, load_beir
-from qa.evaluation.evaluate import Run, load_questions, score
+from qa.evaluation.evaluate import Run, score
+from qa.evaluation.questions import load_questions
 from qa.settings import Settings
 from tests.conftest import ROOT
 

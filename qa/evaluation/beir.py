@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evaluation.evaluate import Evaluation, Question, Run, latency, prepare_index, run_modes
+from qa.evaluation.evaluate import Evaluation, Run, latency, prepare_index, run_modes
 from qa.evaluation.metrics import mean, mrr_at_k, ndcg_at_k, ranked_unique, recall_at_k
+from qa.evaluation.questions import Question
 from qa.settings import Settings
 
 

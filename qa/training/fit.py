@@ -81,7 +81,7 @@ class Table:
 
 
 def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0, reader=None) -> Table:
-    """Sentence rows for `questions` (qa.evaluation.evaluate.Question) asked of `index` in `mode`; `reader`
+    """Sentence rows for `questions` (qa.evaluation.questions.Question) asked of `index` in `mode`; `reader`
     (qa.answering.reader.Reader) reads the best READ_AT_FIT of them, so that shortlists up to that can be fitted."""
     feats, right, in_passage, qid, answerable, signals, kinds, ranks = [], [], [], [], [], [], [], []
     logits, spans, span_scores = [], [], []
