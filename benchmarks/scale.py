@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from qa.answering.search import search  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation.questions import load_questions  # noqa: E402
-from qa.indexing.build import add_files, number_sentences, remove_documents, split_document  # noqa: E402
+from qa.indexing.build import add_files, remove_documents  # noqa: E402
+from qa.indexing.parts import number_sentences, split_document  # noqa: E402
 from qa.records import Document, Passage  # noqa: E402
 from qa.settings import IndexSettings, Settings  # noqa: E402
 from qa.store.local.index import Index  # noqa: E402

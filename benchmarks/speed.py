@@ -40,7 +40,8 @@ from qa.answering.search import MODES  # noqa: E402
 from qa.embedding import Embedder, load_embedder  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.evaluation.questions import load_questions  # noqa: E402
-from qa.indexing.build import build_index, number_sentences, split_document  # noqa: E402
+from qa.indexing.build import build_index  # noqa: E402
+from qa.indexing.parts import number_sentences, split_document  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.store.local.index import Index  # noqa: E402
 from qa.text.documents import read_folder  # noqa: E402

@@ -288,18 +288,18 @@ def test_a_large_segment_is_searched_through_an_approximate_index_that_keeps_rem
 def test_embedding_reports_progress_as_it_goes_and_gives_the_vectors_of_one_call(embedder, monkeypatch):
     """The bar moves every PROGRESS_TEXTS texts (an indexing run looked stuck at 0% for minutes when it
     moved once a 2,048-passage batch); chunking by length changes no vector beyond float noise."""
-    import qa.indexing.build as build
+    import qa.indexing.parts as parts
     from qa.records import Document
     from qa.store.base import Stored
 
-    monkeypatch.setattr(build, "PROGRESS_TEXTS", 8)
+    monkeypatch.setattr(parts, "PROGRESS_TEXTS", 8)
     text = " ".join(f"Sentence number {i} says the otters were counted on day {i}." for i in range(30))
     doc = Document(id="otters.txt", title="Otters", text=text, sha256="x")
-    passages, sentence_texts = build.number_sentences(build.split_document(doc, embedder, Settings()))
+    passages, sentence_texts = parts.number_sentences(parts.split_document(doc, embedder, Settings()))
     part = Stored(doc, passages, sentence_texts=sentence_texts)
     calls: list[int] = []
-    build.embed_parts([part], embedder, calls.append)
+    parts.embed_parts([part], embedder, calls.append)
     texts = len(passages) + len(sentence_texts)
     assert sum(calls) == texts and len(calls) == -(-texts // 8) and max(calls) == 8
-    whole = embedder.encode([build.indexed_text(p, "Otters") for p in passages] + sentence_texts)
+    whole = embedder.encode([parts.indexed_text(p, "Otters") for p in passages] + sentence_texts)
     assert np.allclose(np.vstack([part.vectors, part.sentence_vectors]), whole, atol=1e-5)

@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from qa.embedding import Embedder, load_embedder
 from qa.errors import QAError
 from qa.hashing import digest as digest_file
-from qa.indexing.build import BuildReport, doc_id_for, embed_parts, split_documents
+from qa.indexing.build import BuildReport, doc_id_for
+from qa.indexing.parts import embed_parts, split_documents
 from qa.records import Document, Passage
 from qa.settings import IndexSettings, Settings
 from qa.store import open_writer
