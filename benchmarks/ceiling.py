@@ -23,8 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import qa.training.fit as F  # noqa: E402
 from benchmarks.fit_scorer import FEATURES, SETS  # noqa: E402
-from qa import fit as F  # noqa: E402
 from qa.answering.scoring import SENTENCE_FEATURES  # noqa: E402
 
 ANSWERED_SETS = ["squad-dev", "seeds", "natural"]  # sets with both answerable and unanswerable questions
