@@ -18,7 +18,8 @@ TRAIN = ROOT.parent / "shared" / "train"
 
 
 def test_training_a_few_steps_lowers_the_loss_and_ships_int8_weights(tmp_path):
-    """The smoke run: 40 questions of SQuAD 1.1 train, two passes of 16-pair steps; the loss falls."""
+    """The smoke run: 40 questions of SQuAD 1.1 train, two passes of 16-pair steps in bfloat16 autocast
+    (the faster path on a CPU; float32 differs only in autocast being off); the loss falls."""
     from qa.training.recipe import train
 
     rows = []
@@ -33,7 +34,7 @@ def test_training_a_few_steps_lowers_the_loss_and_ships_int8_weights(tmp_path):
         fh.writelines(rows)
     out, work = tmp_path / "out", tmp_path / "work"
     card = train(data, out, work, recipe={"small.jsonl.gz": 40}, batch_size=16, lr=2e-4,
-                 checkpoint_every=10**6, held_limit=40, progress=False, epochs=2, log_every=1)  # fmt: skip
+                 checkpoint_every=10**6, held_limit=40, progress=False, epochs=2, log_every=1, bf16=True)  # fmt: skip
     log = [json.loads(line) for line in (work / "log.jsonl").read_text().splitlines()]
     checkpoints = [r for r in log if r["event"] == "checkpoint"]
     # Where the curve starts (step 0, the untrained heads), then one checkpoint: the last step.
@@ -41,6 +42,7 @@ def test_training_a_few_steps_lowers_the_loss_and_ships_int8_weights(tmp_path):
     assert all("held_out_auc" in r for r in checkpoints)
     first = log[0]
     assert first["event"] == "start" and first["recipe"] == {"small.jsonl.gz": 40}
+    assert [r["bf16"] for r in log if r["event"] == "run"] == [True]
     from safetensors.torch import load_file
 
     shipped = load_file(str(out / "reader.safetensors"))

@@ -29,7 +29,7 @@ def loss_of(model, encoded, labels, starts, ends, allowed):
 
     device = next(model.parameters()).device
     encoded, labels, starts, ends, allowed = (x.to(device) for x in (encoded, labels, starts, ends, allowed))
-    logit, start, end = model(**encoded)
+    logit, start, end = (x.float() for x in model(**encoded))  # the losses in float32 under bf16 autocast
     loss = F.binary_cross_entropy_with_logits(logit, labels)
     has = starts >= 0
     if has.any():
@@ -61,6 +61,7 @@ def train(
     base_model: str | None = None,
     cooldown: int | None = None,
     worded: bool = False,
+    bf16: bool = False,
 ) -> dict:
     """Train `epochs` passes over the recipe's pairs, resuming from `work`/checkpoint.pt; write the shipped
     weights to `out` (reader.safetensors, reader.json) and a log of loss and held-out figures to
@@ -71,7 +72,8 @@ def train(
     rate linearly to zero over this many steps and stop there (a run's own schedule reaches zero only at
     the end of its plan; a copy of its work folder cooled down gives a finished reader mid-run, as
     warmup-stable-decay schedules do). `worded`: only questions worded like people's (qa.training.pairs).
-    Returns the final card."""
+    `bf16`: the forward pass in bfloat16 autocast, the weights and the optimizer kept in float32 (about 1.5x
+    faster on a CPU with AVX-512 BF16; a checkpoint resumes in either precision). Returns the final card."""
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
@@ -152,10 +154,12 @@ def train(
         log({"event": "checkpoint", "step": 0, "elapsed_s": 0, **evaluate(model, tokenizer, held, max_tokens)})
     if starts_cooling:
         log({"event": "cooldown", "from_step": cool[0], "to_step": cool[1], "lr": lr * multiplier(cool[0])})
+    log({"event": "run", "step": step, "bf16": bf16, "threads": torch.get_num_threads(), "device": device})
     bar = tqdm(total=end, initial=step, disable=not progress, desc="training the reader", unit="batch")
     run_start, recent = time.time(), []
     while step < end:
-        loss, _ = loss_of(model, *collate(tokenizer, plan[step], max_tokens))
+        with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+            loss, _ = loss_of(model, *collate(tokenizer, plan[step], max_tokens))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
