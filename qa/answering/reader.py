@@ -3,14 +3,14 @@
 For every candidate it gives (a) a logit that this sentence answers the question and (b) start and end
 logits over the sentence's word pieces: the best span's score informs both decisions (qa.answering.verdict), and
 the span is the part in bold for the question kinds where it measured right often enough. It is the
-bundled all-MiniLM-L6-v2 encoder (its first four layers) fine-tuned by `qa.training.recipe` (run
+bundled all-MiniLM-L6-v2 encoder (all six layers) fine-tuned by `qa.training.recipe` (run
 `benchmarks/train_reader.py`) on public QA data, with two linear heads: one on the mean of the pieces
 gives the answer logit, one on each piece the span's start and end logits.
 
-What ships (`reader.safetensors` beside this file) is only what training changed: the four transformer
+What ships (`reader.safetensors` beside this file) is only what training changed: the six transformer
 layers as int8 weights with one scale per output row, their biases and layer norms, and the heads. The
 word-piece embeddings were frozen in training and come from the bundled base, so the package carries
-about 7 MB instead of 90. At answer time it runs on ONNX Runtime from an export of those weights made once
+about 11 MB instead of 90. At answer time it runs on ONNX Runtime from an export of those weights made once
 per machine (qa.runtime), so a question never imports torch or transformers.
 """
 
@@ -74,7 +74,8 @@ def build_model(base: str, layers: int = LAYERS):
             span = self.span(hidden)
             return self.answer(pooled).squeeze(-1), span[..., 0], span[..., 1]
 
-    # Loading four of six layers makes transformers print a report of the two it leaves out: expected.
+    # Loading fewer layers than the base has (a four-layer card) makes transformers print a report of
+    # those it leaves out: expected.
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
