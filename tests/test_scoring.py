@@ -113,3 +113,31 @@ def test_the_readers_decisions_reproduce_their_cross_validated_figures():
     assert verdict.threshold == pytest.approx(shipped.threshold, abs=1e-5)
     assert verdict.span_kinds == shipped.span_kinds and verdict.each == shipped.each
     assert verdict.high == pytest.approx(shipped.high, abs=1e-5)
+
+
+def test_saved_rows_refit_without_a_deleted_signal_of_either_kind(tmp_path):
+    """Rows are saved with their column names, sentence features and question signals alike, so a
+    signal deleted since refits from them without a model call (and a silent shift of columns cannot
+    happen: a deleted question signal once left the answerable scorer one weight too many)."""
+    from qa.answering.scoring import QUESTION_SIGNALS
+    from qa.training.fit import Table
+
+    table = Table.load(ROWS)
+    path = tmp_path / "rows.npz"
+    table.save(path)
+    with np.load(path) as data:
+        saved = {k: data[k] for k in data.files}
+    # As if each kind had one more signal, since deleted: a column the code no longer names.
+    saved["features"] = np.c_[saved["features"], np.ones(len(saved["features"]))]
+    saved["feature_names"] = np.r_[saved["feature_names"], ["gone"]]
+    saved["signals"] = np.c_[np.ones(len(saved["signals"])), saved["signals"]]
+    saved["signal_names"] = np.r_[["gone too"], saved["signal_names"]]
+    np.savez_compressed(path, **saved)
+    again = Table.load(path)
+    assert np.array_equal(again.features, table.features) and np.array_equal(again.signals, table.signals)
+    assert again.signals.shape[1] == len(QUESTION_SIGNALS)
+    # A column the code names and the rows lack cannot be made up: the rows must be collected again.
+    saved["signal_names"] = np.r_[["gone too"], saved["signal_names"][:-1], ["renamed"]]
+    np.savez_compressed(path, **saved)
+    with pytest.raises(ValueError, match="collect the rows again"):
+        Table.load(path)

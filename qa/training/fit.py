@@ -57,27 +57,36 @@ class Table:
     passage: np.ndarray  # per row: the rank of its passage among the question's hits (0: the first)
 
     def save(self, path) -> None:
-        names = np.array(SENTENCE_FEATURES)
-        np.savez_compressed(path, feature_names=names, **{k: getattr(self, k) for k in self.__dataclass_fields__})
+        np.savez_compressed(
+            path,
+            feature_names=np.array(SENTENCE_FEATURES),
+            signal_names=np.array(QUESTION_SIGNALS),
+            **{k: getattr(self, k) for k in self.__dataclass_fields__},
+        )
 
     @classmethod
     def load(cls, path) -> Table:
-        """The rows saved at `path`, their feature columns those of SENTENCE_FEATURES now: rows saved
-        before a signal was deleted refit without it, no model call needed."""
+        """The rows saved at `path`, their columns those of SENTENCE_FEATURES and QUESTION_SIGNALS now: rows
+        saved before a signal was deleted refit without it, no model call needed."""
         with np.load(path) as data:
             fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
             saved = [str(n) for n in data["feature_names"]] if "feature_names" in data else list(SENTENCE_FEATURES)
-        if len(saved) != fields["features"].shape[1]:
-            raise ValueError(
-                f"{path} has {fields['features'].shape[1]} feature columns and no names: collect the rows again"
-            )
-        missing = [n for n in SENTENCE_FEATURES if n not in saved]
-        if missing:
-            raise ValueError(f"{path} has no column for {', '.join(missing)}: collect the rows again")
+            signals = [str(n) for n in data["signal_names"]] if "signal_names" in data else list(QUESTION_SIGNALS)
         if "passage" not in fields:  # rows saved before passages were stored: their rank, from 1 / (rank + 1)
             fields["passage"] = np.rint(1 / fields["features"][:, saved.index("inverse_rank")] - 1).astype(np.int64)
-        fields["features"] = fields["features"][:, [saved.index(n) for n in SENTENCE_FEATURES]]
+        fields["features"] = _columns(fields["features"], saved, SENTENCE_FEATURES, path)
+        fields["signals"] = _columns(fields["signals"], signals, QUESTION_SIGNALS, path)
         return cls(**fields)
+
+
+def _columns(values: np.ndarray, saved: list[str], wanted: tuple[str, ...], path) -> np.ndarray:
+    """The columns of `values` (named `saved`) that `wanted` names, in its order."""
+    if len(saved) != values.shape[1]:
+        raise ValueError(f"{path} has {values.shape[1]} columns where {len(saved)} were named: collect the rows again")
+    missing = [n for n in wanted if n not in saved]
+    if missing:
+        raise ValueError(f"{path} has no column for {', '.join(missing)}: collect the rows again")
+    return values[:, [saved.index(n) for n in wanted]]
 
 
 def collect(index, questions, mode: str, settings, dataset: int = 0, offset: int = 0, reader=None) -> Table:
