@@ -30,8 +30,10 @@ WEIGHTS = Path(__file__).with_name("reader.safetensors")
 # Question, sentence and its context in word pieces, as in training. The reader runs once per question
 # on a handful of candidates, so its cost is pieces x layers: both are cut to what fits the speed target.
 MAX_TOKENS = 64
-# The first four of the base's six layers: about 1.5 times faster than six at a small cost in accuracy
-# (as with the MS MARCO MiniLM cross-encoders, where L-4 is close to L-6).
+# A new training run's default: the first four of the base's six layers, about 1.5 times faster than
+# six (as with the MS MARCO MiniLM cross-encoders, where L-4 is close to L-6). What ships says its own
+# in its card: six layers since 2026-12-07, which measured better on the questions people word
+# (docs/reader.md); MAX_TOKENS likewise (96 in the card).
 LAYERS = 4
 # Spans longer than this many pieces are never chosen: answers are short, whole sentences are not spans.
 MAX_SPAN = 24
